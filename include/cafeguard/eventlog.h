@@ -1,0 +1,103 @@
+/*
+ * eventlog: what the operator reads: one event per block (and, later,
+ * captive, hash hit, reload ...).
+ *
+ * Workers push fixed-size events into their own single-producer ring and
+ * never wait: a full ring drops the event and counts it.  One logger
+ * thread drains all rings and writes to a sink.  The sink is an interface
+ * so a later store (SQLite) replaces the JSON-lines file without touching
+ * the workers.
+ */
+#ifndef CAFEGUARD_EVENTLOG_H
+#define CAFEGUARD_EVENTLOG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cafeguard/diag.h"
+#include "cafeguard/name.h"
+
+enum cg_event_type {
+	CG_EV_BLOCK = 0,
+	CG_EV_START,
+	CG_EV_STOP,
+};
+
+enum cg_event_action {
+	CG_ACT_NONE = 0,
+	CG_ACT_NXDOMAIN, /* DNS answered "no such name" */
+	CG_ACT_RESET,    /* TCP reset towards the client (and server) */
+	CG_ACT_DROP,     /* packets dropped (UDP, or no reply possible) */
+};
+
+const char *cg_event_type_str(enum cg_event_type t);
+const char *cg_event_action_str(enum cg_event_action a);
+
+struct cg_event {
+	uint64_t time_ms;    /* wall clock, ms since the epoch */
+	uint8_t type;        /* enum cg_event_type */
+	uint8_t action;      /* enum cg_event_action */
+	uint8_t family;      /* 4 or 6, 0 if no addresses */
+	uint8_t proto;
+	uint8_t client[16], server[16];
+	uint16_t client_port, server_port;
+	uint16_t worker;
+	char host[CG_NAME_BUF];
+	char app[48];        /* "TLS.Google" */
+	char reason[16];     /* "list", "app" */
+	char list[48];
+	char entry[CG_NAME_BUF];
+	char file[192];      /* list file of the entry */
+	uint32_t line;
+	char detail[96];     /* free text for start/stop */
+};
+
+/* Single-producer single-consumer ring of events. */
+struct cg_event_ring;
+
+struct cg_event_ring *cg_event_ring_new(uint32_t capacity);
+void cg_event_ring_free(struct cg_event_ring *r);
+/* Producer side: false (and counted) when full.  Never blocks. */
+bool cg_event_ring_push(struct cg_event_ring *r, const struct cg_event *e);
+/* Consumer side: false when empty. */
+bool cg_event_ring_pop(struct cg_event_ring *r, struct cg_event *e);
+uint64_t cg_event_ring_dropped(const struct cg_event_ring *r);
+
+/* Where events go.  Methods are called from the logger thread only. */
+struct cg_event_sink {
+	int (*write)(struct cg_event_sink *s, const struct cg_event *e);
+	int (*flush)(struct cg_event_sink *s);
+	void (*close)(struct cg_event_sink *s);
+};
+
+/* Appends events as JSON lines to path (created 0640). */
+struct cg_event_sink *cg_jsonl_sink_open(const char *path,
+					 struct cg_error *err);
+
+/* Formats one event as a JSON object (no newline); returns its length or
+ * 0 if out is too small.  Exposed for tests and the CLI. */
+size_t cg_event_to_json(const struct cg_event *e, char *out, size_t outsz);
+
+struct cg_eventlog;
+
+/*
+ * Starts the logger thread draining rings[0..n) into sink every
+ * interval_ms (and at stop).  The logger owns the sink afterwards.
+ */
+struct cg_eventlog *cg_eventlog_start(struct cg_event_ring **rings, size_t n,
+				      struct cg_event_sink *sink,
+				      unsigned interval_ms,
+				      struct cg_error *err);
+
+/* Queues an event from the thread that owns the log (main), e.g. start
+ * and stop; same no-wait semantics. */
+bool cg_eventlog_post(struct cg_eventlog *log, const struct cg_event *e);
+
+/* Drains everything, flushes, closes the sink, joins the thread. */
+void cg_eventlog_stop(struct cg_eventlog *log);
+
+uint64_t cg_eventlog_written(const struct cg_eventlog *log);
+
+#endif

@@ -1,0 +1,990 @@
+/*
+ * hostinfo_quic: real Initials from the nDPI captures (see
+ * tests/data/hostinfo/README.md) and Initials sealed here, with keys
+ * derived through OpenSSL's own HKDF (EVP_KDF), so the module's HMAC-based
+ * derivation is checked against an independent one.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cafeguard/hostinfo_quic.h"
+
+struct blob {
+	uint8_t *b;
+	size_t n;
+};
+
+static struct blob load(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/hostinfo/%s", CG_TEST_DATA, name);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	struct blob bl = {malloc(65536), 0};
+	assert_non_null(bl.b);
+	bl.n = fread(bl.b, 1, 65536, f);
+	fclose(f);
+	assert_true(bl.n > 0);
+	return bl;
+}
+
+/* ---- an independent Initial sealer (RFC 9001 5, A.2) ---- */
+
+struct ver {
+	uint32_t v;
+	uint8_t salt[20];
+	const char *prefix; /* "quic" or "quicv2" */
+	uint8_t itype;	    /* Initial type bits */
+};
+
+static const struct ver V1 = {0x00000001,
+			      {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34,
+			       0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8,
+			       0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a},
+			      "quic",
+			      0};
+static const struct ver V2 = {0x6b3343cf,
+			      {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6,
+			       0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26,
+			       0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
+			      "quicv2",
+			      1};
+static const uint8_t SALT29[20] = {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2,
+				   0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61,
+				   0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
+static const uint8_t SALT23[20] = {0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb,
+				   0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4,
+				   0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
+
+static struct ver draft(uint32_t n, const uint8_t *salt)
+{
+	struct ver v = {0xff000000u | n, {0}, "quic", 0};
+	memcpy(v.salt, salt, 20);
+	return v;
+}
+
+struct keys {
+	uint8_t key[16], iv[12], hp[16];
+};
+
+static void hkdf(int mode, const uint8_t *salt, size_t sl, const uint8_t *key,
+		 size_t kl, const uint8_t *info, size_t il, uint8_t *out,
+		 size_t ol)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *c = EVP_KDF_CTX_new(kdf);
+	OSSL_PARAM ps[6], *p = ps;
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)key, kl);
+	if (salt)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+							 (void *)salt, sl);
+	if (info)
+		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+							 (void *)info, il);
+	*p = OSSL_PARAM_construct_end();
+	assert_int_equal(EVP_KDF_derive(c, out, ol, ps), 1);
+	EVP_KDF_CTX_free(c);
+	EVP_KDF_free(kdf);
+}
+
+static void label(const uint8_t *secret, const char *l, uint8_t *out, size_t ol)
+{
+	uint8_t info[64];
+	size_t n = 0, ll = strlen(l);
+	info[n++] = 0;
+	info[n++] = (uint8_t)ol;
+	info[n++] = (uint8_t)(6 + ll);
+	memcpy(info + n, "tls13 ", 6);
+	memcpy(info + n + 6, l, ll);
+	n += 6 + ll;
+	info[n++] = 0;
+	hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, secret, 32, info, n, out,
+	     ol);
+}
+
+static struct keys keys_for(const struct ver *v, const uint8_t *dcid, size_t dl)
+{
+	uint8_t prk[32], client[32];
+	struct keys k;
+	char l[32];
+	hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, v->salt, 20, dcid, dl, NULL, 0,
+	     prk, 32);
+	label(prk, "client in", client, 32);
+	snprintf(l, sizeof(l), "%s key", v->prefix);
+	label(client, l, k.key, 16);
+	snprintf(l, sizeof(l), "%s iv", v->prefix);
+	label(client, l, k.iv, 12);
+	snprintf(l, sizeof(l), "%s hp", v->prefix);
+	label(client, l, k.hp, 16);
+	return k;
+}
+
+static size_t put_varint(uint8_t *o, uint64_t v)
+{
+	if (v < 64) {
+		o[0] = (uint8_t)v;
+		return 1;
+	}
+	if (v < 16384) {
+		o[0] = (uint8_t)(0x40 | (v >> 8));
+		o[1] = (uint8_t)v;
+		return 2;
+	}
+	for (int i = 0; i < 4; i++)
+		o[i] = (uint8_t)(v >> (24 - 8 * i));
+	o[0] |= 0x80;
+	return 4;
+}
+
+static size_t crypto_frame(uint8_t *o, uint64_t off, const uint8_t *d, size_t n)
+{
+	size_t l = 0;
+	o[l++] = 0x06;
+	l += put_varint(o + l, off);
+	l += put_varint(o + l, n);
+	memcpy(o + l, d, n);
+	return l + n;
+}
+
+struct pkt {
+	const struct ver *v;
+	uint8_t type; /* long header type bits */
+	const uint8_t *dcid;
+	size_t dl;
+	struct keys k;
+	uint64_t pn;
+	size_t pn_len;
+	size_t pad_to; /* payload padded with PADDING to this size */
+};
+
+/* Seals one long-header packet; returns its length. */
+static size_t seal(uint8_t *o, const struct pkt *pk, const uint8_t *frames,
+		   size_t fl)
+{
+	static const uint8_t scid[] = {0x5c, 0x1d};
+	size_t n = 0;
+	o[n++] = (uint8_t)(0xc0 | (pk->type << 4) | (int)(pk->pn_len - 1));
+	for (int i = 0; i < 4; i++)
+		o[n++] = (uint8_t)(pk->v->v >> (24 - 8 * i));
+	o[n++] = (uint8_t)pk->dl;
+	memcpy(o + n, pk->dcid, pk->dl);
+	n += pk->dl;
+	o[n++] = sizeof(scid);
+	memcpy(o + n, scid, sizeof(scid));
+	n += sizeof(scid);
+	if (pk->type == pk->v->itype)
+		o[n++] = 0; /* no token */
+	uint8_t plain[4096];
+	size_t pl = fl;
+	memcpy(plain, frames, fl);
+	size_t min = pk->pad_to > 4 ? pk->pad_to : 4; /* room for a sample */
+	while (pl < min)
+		plain[pl++] = 0;
+	size_t len = pk->pn_len + pl + 16;
+	o[n++] = (uint8_t)(0x40 | (len >> 8));
+	o[n++] = (uint8_t)len;
+	size_t pn_off = n;
+	for (size_t i = 0; i < pk->pn_len; i++)
+		o[n++] = (uint8_t)(pk->pn >> (8 * (pk->pn_len - 1 - i)));
+	uint8_t nonce[12];
+	memcpy(nonce, pk->k.iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[11 - i] ^= (uint8_t)(pk->pn >> (8 * i));
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int ol = 0;
+	assert_int_equal(
+	    EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), NULL, pk->k.key, nonce),
+	    1);
+	EVP_EncryptUpdate(c, NULL, &ol, o, (int)n);
+	EVP_EncryptUpdate(c, o + n, &ol, plain, (int)pl);
+	EVP_EncryptFinal_ex(c, o + n + ol, &ol);
+	EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, o + n + pl);
+	EVP_CIPHER_CTX_free(c);
+	n += pl + 16;
+	/* header protection */
+	uint8_t mask[32];
+	c = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, pk->k.hp, NULL);
+	EVP_EncryptUpdate(c, mask, &ol, o + pn_off + 4, 16);
+	EVP_CIPHER_CTX_free(c);
+	o[0] ^= mask[0] & 0x0f;
+	for (size_t i = 0; i < pk->pn_len; i++)
+		o[pn_off + i] ^= mask[1 + i];
+	return n;
+}
+
+/* ---- fixtures ---- */
+
+/* OpenSSL's allocations, counted through CRYPTO_set_mem_functions(). */
+static unsigned long ossl_allocs;
+
+static void *count_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	ossl_allocs++;
+	return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	ossl_allocs++;
+	return realloc(p, n);
+}
+
+static void count_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+static struct cg_quic_ctx *ctx;
+static uint8_t abuf[CG_QUIC_CRYPTO_MAX];
+static struct cg_quic_assembly asm_;
+/* The TLS 1.3 ClientHello of tls_1.3_unidirectional_client.pcapng
+ * (www.google.com), handshake bytes only, as QUIC carries it. */
+static uint8_t ch[1024];
+static size_t chn;
+static const uint8_t DCID[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08};
+
+static int setup(void **state)
+{
+	(void)state;
+	ctx = cg_quic_ctx_new();
+	struct blob bl = load("tls13-ch.bin");
+	chn = bl.n - 5;
+	memcpy(ch, bl.b + 5, chn);
+	free(bl.b);
+	return ctx ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cg_quic_ctx_free(ctx);
+	cg_quic_ctx_free(NULL);
+	return 0;
+}
+
+static enum cg_quic_status feed(const uint8_t *d, size_t n, char *sni)
+{
+	size_t snilen;
+	uint8_t *c = malloc(n ? n : 1);
+	memcpy(c, d, n);
+	enum cg_quic_status st =
+	    cg_quic_client_initial(ctx, c, n, &asm_, sni, &snilen);
+	free(c);
+	assert_int_equal(strlen(sni), snilen);
+	return st;
+}
+
+static void fresh(void)
+{
+	cg_quic_assembly_reset(&asm_, abuf, sizeof(abuf));
+}
+
+/* ---- real captures ---- */
+
+static uint64_t get_varint(const uint8_t *p, size_t *off)
+{
+	size_t l = (size_t)1 << (p[*off] >> 6);
+	uint64_t v = p[*off] & 0x3f;
+	for (size_t i = 1; i < l; i++)
+		v = v << 8 | p[*off + i];
+	*off += l;
+	return v;
+}
+
+/* End of the first long-header packet of a datagram (quic-v2.pcapng
+ * coalesces a 0-RTT packet after its Initial). */
+static size_t first_packet_end(const uint8_t *p, size_t n)
+{
+	size_t off = 5;
+	off += 1 + p[off];
+	off += 1 + p[off];
+	size_t token = (size_t)get_varint(p, &off);
+	off += token;
+	size_t len = (size_t)get_varint(p, &off);
+	off += len;
+	assert_true(off <= n);
+	return off;
+}
+
+static void real_initials(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file, *sni;
+		uint32_t version;
+	} cases[] = {
+	    {"quic27-initial.bin", "play.google.com", 0xff00001b},
+	    {"quic29-initial.bin", "localhost", 0xff00001d},
+	    {"quicv2-initial.bin", "test", 0x6b3343cf},
+	    {"doq-initial-1.bin", "dns.adguard.com", 0xff00001d},
+	    {"quic-q46-chlo.bin", "play.google.com", 0},
+	};
+	char sni[CG_NAME_BUF];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct blob bl = load(cases[i].file);
+		assert_true(cg_quic_looks_like_initial(bl.b, bl.n));
+		fresh();
+		assert_int_equal(feed(bl.b, bl.n, sni), CG_QUIC_SNI);
+		assert_string_equal(sni, cases[i].sni);
+		assert_int_equal(asm_.version, cases[i].version);
+		assert_int_equal(asm_.keyed, cases[i].version != 0);
+		/* Every truncation: no crash; a name only once the
+		 * (first coalesced) Initial is whole, and then the same. */
+		for (size_t k = 0; k < bl.n; k++) {
+			fresh();
+			enum cg_quic_status st = feed(bl.b, k, sni);
+			if (st == CG_QUIC_SNI) {
+				assert_string_equal(sni, cases[i].sni);
+			} else if (cases[i].version) {
+				assert_true(st == CG_QUIC_NOT_QUIC ||
+					    st == CG_QUIC_UNDECRYPTABLE);
+				assert_false(asm_.keyed);
+			} else {
+				assert_true(st == CG_QUIC_NOT_QUIC ||
+					    st == CG_QUIC_SNI);
+			}
+		}
+		/* A flipped bit anywhere in header or payload breaks the
+		 * AEAD (or the header); never a different name. */
+		if (cases[i].version) {
+			size_t end = first_packet_end(bl.b, bl.n);
+			for (size_t k = 1; k < end; k += 37) {
+				fresh();
+				bl.b[k] ^= 0x10;
+				enum cg_quic_status st = feed(bl.b, bl.n, sni);
+				bl.b[k] ^= 0x10;
+				assert_true(st == CG_QUIC_UNDECRYPTABLE ||
+					    st == CG_QUIC_NOT_QUIC ||
+					    st == CG_QUIC_UNSUPPORTED);
+			}
+		}
+		free(bl.b);
+	}
+}
+
+/* The per-packet path does not allocate: once a connection is keyed,
+ * its later Initials cost OpenSSL no allocation (the cipher contexts were
+ * made by cg_quic_ctx_new and are only re-keyed). */
+static void no_allocation_per_packet(void **state)
+{
+	(void)state;
+	struct blob a = load("quic-frags-1.bin"), b = load("quic-frags-2.bin");
+	char sni[CG_NAME_BUF];
+	size_t snilen;
+	fresh();
+	ossl_allocs = 0;
+	assert_int_equal(
+	    cg_quic_client_initial(ctx, a.b, a.n, &asm_, sni, &snilen),
+	    CG_QUIC_NEED_MORE);
+	/* key derivation (once per connection) does allocate: the counter
+	 * sees OpenSSL's allocations */
+	assert_true(ossl_allocs > 0);
+	ossl_allocs = 0;
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(
+		    cg_quic_client_initial(ctx, b.b, b.n, &asm_, sni, &snilen),
+		    CG_QUIC_NO_SNI);
+		assert_int_equal(
+		    cg_quic_client_initial(ctx, a.b, a.n, &asm_, sni, &snilen),
+		    CG_QUIC_NO_SNI);
+	}
+	assert_int_equal(ossl_allocs, 0);
+	free(a.b);
+	free(b.b);
+}
+
+/* quic_frags_ch_in_multiple_packets.pcapng: a ClientHello (no SNI) over
+ * two Initials, in either order. */
+static void client_hello_over_two_initials(void **state)
+{
+	(void)state;
+	struct blob a = load("quic-frags-1.bin"), b = load("quic-frags-2.bin");
+	char sni[CG_NAME_BUF];
+	fresh();
+	assert_int_equal(feed(a.b, a.n, sni), CG_QUIC_NEED_MORE);
+	assert_int_equal(feed(b.b, b.n, sni), CG_QUIC_NO_SNI);
+	fresh();
+	assert_int_equal(feed(b.b, b.n, sni), CG_QUIC_NEED_MORE);
+	assert_int_equal(feed(a.b, a.n, sni), CG_QUIC_NO_SNI);
+	/* The same packet twice is no progress. */
+	fresh();
+	assert_int_equal(feed(a.b, a.n, sni), CG_QUIC_NEED_MORE);
+	assert_int_equal(feed(a.b, a.n, sni), CG_QUIC_NEED_MORE);
+	free(a.b);
+	free(b.b);
+}
+
+/* quic-29.pcap and doq_adguard.pcapng: the server answered the first
+ * Initial with a Retry; the client's next Initial uses keys of the
+ * Retry's CID (RFC 9001 5.2), which replace the first ones. */
+static void after_retry(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *first, *second, *sni;
+		uint8_t dcid_len;
+	} cases[] = {
+	    {"quic29-initial.bin", "quic29-after-retry.bin", "localhost", 18},
+	    {"doq-initial-1.bin", "doq-initial-2.bin", "dns.adguard.com", 4},
+	};
+	char sni[CG_NAME_BUF];
+	for (size_t i = 0; i < 2; i++) {
+		struct blob a = load(cases[i].first), b = load(cases[i].second);
+		fresh();
+		assert_int_equal(feed(a.b, a.n, sni), CG_QUIC_SNI);
+		assert_int_equal(asm_.dcid_len, 18);
+		assert_memory_equal(asm_.dcid, a.b + 6, 18);
+		assert_int_equal(feed(b.b, b.n, sni), CG_QUIC_SNI);
+		assert_string_equal(sni, cases[i].sni);
+		assert_int_equal(asm_.dcid_len, cases[i].dcid_len);
+		assert_memory_equal(asm_.dcid, b.b + 6, cases[i].dcid_len);
+		/* and the first Initial again (a retransmission) still
+		 * opens: keys from its own DCID, reassembly restarted */
+		assert_int_equal(feed(a.b, a.n, sni), CG_QUIC_SNI);
+		free(a.b);
+		free(b.b);
+	}
+}
+
+/* quic_interop_V.pcapng: reserved version 0x0a0a0a0a and the servers'
+ * Version Negotiation. */
+static void unsupported_versions(void **state)
+{
+	(void)state;
+	static const char *names[] = {
+	    "nghttp2.org",
+	    "", /* 71.202.41.169: an address, not a name */
+	    "quic.aiortc.org",
+	    "quic.ogre.com",
+	    "ietf.akaquic.com",
+	    "quant.eggert.org",
+	    "h3.stammw.eu",
+	    "f5quic.com",
+	    "mew.org",
+	    "cloudflare-quic.com",
+	    "pandora.cm.in.tum.de",
+	    "quic.seemann.io",
+	    "fb.mvfst.net",
+	    "h2o.examp1e.net",
+	    "quic.tech",
+	    "quicker.edm.uhasselt.be",
+	    "quic.rocks",
+	    "test.privateoctopus.com",
+	    "quic.examp1e.net",
+	    "http3-test.litespeedtech.com",
+	    "quic.westus.cloudapp.azure.com",
+	};
+	struct blob bl = load("quic-interop-V-initials.bin");
+	char sni[CG_NAME_BUF];
+	size_t off = 0, i = 0;
+	while (off + 2 <= bl.n) {
+		size_t l = (size_t)(bl.b[off] << 8 | bl.b[off + 1]);
+		off += 2;
+		assert_true(i < 21);
+		fresh();
+		assert_true(cg_quic_looks_like_initial(bl.b + off, l));
+		assert_int_equal(feed(bl.b + off, l, sni), CG_QUIC_UNSUPPORTED);
+		assert_string_equal(sni, names[i]);
+		assert_false(asm_.keyed);
+		/* Shorter than a client Initial datagram: no hint. */
+		assert_int_equal(feed(bl.b + off, 1199, sni),
+				 CG_QUIC_UNSUPPORTED);
+		assert_string_equal(sni, "");
+		off += l;
+		i++;
+	}
+	assert_int_equal(i, 21);
+	free(bl.b);
+	bl = load("quic-interop-vn.bin");
+	fresh();
+	assert_int_equal(feed(bl.b, bl.n, sni), CG_QUIC_UNSUPPORTED);
+	free(bl.b);
+}
+
+/* ---- sealed here ---- */
+
+static size_t frames_of(uint8_t *o, size_t from, size_t to)
+{
+	return crypto_frame(o, from, ch + from, to - from);
+}
+
+/* Chrome-style: the ClientHello cut in pieces, shuffled, with PING and
+ * PADDING between, in one packet. */
+static void shuffled_crypto_frames(void **state)
+{
+	(void)state;
+	uint8_t f[2048], d[2048];
+	size_t n = 0;
+	n += frames_of(f + n, 300, chn);
+	f[n++] = 0x01; /* PING */
+	f[n++] = 0x00;
+	f[n++] = 0x00;
+	n += frames_of(f + n, 0, 30);
+	n += frames_of(f + n, 125, 300); /* the name is at 120..134 */
+	f[n++] = 0x01;
+	n += frames_of(f + n, 30, 125);
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 4, 1200};
+	size_t dn = seal(d, &pk, f, n);
+	char sni[CG_NAME_BUF];
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_string_equal(sni, "www.google.com");
+}
+
+/* Pieces in three Initials, arriving last first; a 1-byte packet number
+ * that only decodes right against the previous one (RFC 9000 A.3). */
+static void pieces_over_initials(void **state)
+{
+	(void)state;
+	uint8_t f[2048], d[2048];
+	char sni[CG_NAME_BUF];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 299, 2, 0};
+	fresh();
+	size_t n = frames_of(f, 400, chn);
+	size_t dn = seal(d, &pk, f, n);
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NEED_MORE);
+	assert_int_equal(asm_.next_pn, 300);
+	pk.pn = 300;
+	pk.pn_len = 1;
+	n = frames_of(f, 100, 400);
+	dn = seal(d, &pk, f, n);
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NEED_MORE);
+	assert_int_equal(asm_.next_pn, 301);
+	/* A later Initial with the server's CID, first keys. */
+	static const uint8_t srv[] = {1, 2, 3, 4, 5};
+	pk.dcid = srv;
+	pk.dl = sizeof(srv);
+	pk.pn = 301;
+	n = frames_of(f, 0, 100);
+	dn = seal(d, &pk, f, n);
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_string_equal(sni, "www.google.com");
+	assert_memory_equal(asm_.dcid, DCID, 8);
+}
+
+/* RFC 9000 12.2: coalesced packets in one datagram. */
+static void coalesced_packets(void **state)
+{
+	(void)state;
+	uint8_t f[2048], d[4096];
+	char sni[CG_NAME_BUF];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 1, 0};
+	/* Initial (first half) + 0-RTT (skipped by its Length) + Initial
+	 * (second half), then zero padding after the last packet. */
+	size_t dn = seal(d, &pk, f, frames_of(f, 0, 250));
+	struct pkt zr = pk;
+	zr.type = 1;
+	zr.pn = 0;
+	dn += seal(d + dn, &zr, (const uint8_t *)"\x08\x00hi", 4);
+	pk.pn = 1;
+	dn += seal(d + dn, &pk, f, frames_of(f, 250, chn));
+	memset(d + dn, 0, 100);
+	dn += 100;
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_string_equal(sni, "www.google.com");
+	/* A datagram with only a 0-RTT packet is not an Initial. */
+	fresh();
+	size_t zn = seal(d, &zr, (const uint8_t *)"\x08\x00hi", 4);
+	assert_int_equal(feed(d, zn, sni), CG_QUIC_NOT_QUIC);
+}
+
+static void versions_and_drafts(void **state)
+{
+	(void)state;
+	uint8_t f[2048], d[2048];
+	char sni[CG_NAME_BUF];
+	struct ver vs[] = {
+	    V1,
+	    V2,
+	    draft(27, SALT23),
+	    draft(28, SALT23),
+	    draft(29, SALT29),
+	    draft(32, SALT29),
+	    draft(33, V1.salt),
+	    draft(34, V1.salt),
+	};
+	size_t n = frames_of(f, 0, chn);
+	for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+		struct pkt pk = {
+		    &vs[i], vs[i].itype, DCID, 8, keys_for(&vs[i], DCID, 8),
+		    0,	    2,		 1200};
+		size_t dn = seal(d, &pk, f, n);
+		fresh();
+		assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+		assert_string_equal(sni, "www.google.com");
+		assert_int_equal(asm_.version, vs[i].v);
+		/* The other long-header types are not Initials; v2 moved
+		 * Retry to 0b00 (RFC 9369 3.2). */
+		for (uint8_t t = 0; t < 4; t++) {
+			if (t == vs[i].itype)
+				continue;
+			pk.type = t;
+			dn = seal(d, &pk, f, n);
+			fresh();
+			assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+		}
+	}
+	/* Drafts outside 27-34 and other versions are unsupported. */
+	struct ver d26 = draft(26, SALT23), grease = V1;
+	grease.v = 0x1a2a3a4a;
+	struct pkt pk = {&d26, 0, DCID, 8, keys_for(&d26, DCID, 8), 0, 2, 1200};
+	size_t dn = seal(d, &pk, f, n);
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_UNSUPPORTED);
+	assert_string_equal(sni, "");
+	/* A greased version sealed with v1 keys: the name, for logs. */
+	pk.v = &grease;
+	pk.k = keys_for(&V1, DCID, 8);
+	dn = seal(d, &pk, f, n);
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_UNSUPPORTED);
+	assert_string_equal(sni, "www.google.com");
+	assert_false(asm_.keyed);
+}
+
+/* Compatible version negotiation (RFC 9368): the client goes on in v2
+ * with keys from the original DCID. */
+static void version_switch_keeps_dcid(void **state)
+{
+	(void)state;
+	uint8_t f[2048], d[2048];
+	char sni[CG_NAME_BUF];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 1, 0};
+	fresh();
+	size_t dn = seal(d, &pk, f, frames_of(f, 0, 100));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NEED_MORE);
+	static const uint8_t srv[] = {9, 9, 9, 9};
+	struct pkt p2 = {&V2, 1, srv, 4, keys_for(&V2, DCID, 8), 1, 1, 0};
+	dn = seal(d, &p2, f, frames_of(f, 100, chn));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_int_equal(asm_.version, V2.v);
+	assert_memory_equal(asm_.dcid, DCID, 8);
+}
+
+/* A client that starts over with a new DCID: its own keys, and the
+ * CRYPTO stream restarts. */
+static void new_attempt_rekeys(void **state)
+{
+	(void)state;
+	uint8_t f[2048], d[2048];
+	char sni[CG_NAME_BUF];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 1, 0};
+	fresh();
+	/* bytes 0..300 of a different message under the first keys */
+	uint8_t junk[300];
+	memset(junk, 0x42, sizeof(junk));
+	size_t dn = seal(d, &pk, f, crypto_frame(f, 0, junk, sizeof(junk)));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	static const uint8_t nd[] = {7, 6, 5, 4, 3, 2, 1, 0, 1};
+	struct pkt p2 = {&V1, 0, nd, sizeof(nd), keys_for(&V1, nd, sizeof(nd)),
+			 0,   1, 0};
+	dn = seal(d, &p2, f, frames_of(f, 0, chn));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_string_equal(sni, "www.google.com");
+	assert_int_equal(asm_.dcid_len, sizeof(nd));
+}
+
+static void frame_walk(void **state)
+{
+	(void)state;
+	uint8_t f[4096], d[4096];
+	char sni[CG_NAME_BUF];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 1, 0};
+	size_t n = 0;
+	/* ACK with two ranges, ACK_ECN, CONNECTION_CLOSE, NEW_TOKEN,
+	 * MAX_DATA, NEW_CONNECTION_ID, PATH_CHALLENGE, STREAM with length:
+	 * all skipped, then the CRYPTO frame is read. */
+	static const uint8_t skip[] = {
+	    0x02, 0x05, 0x00, 0x01, 0x00, 0x01, 0x00,	    /* ACK */
+	    0x03, 0x05, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03, /* ACK_ECN */
+	    0x1c, 0x00, 0x06, 0x02, 'o',  'k',		    /* CLOSE */
+	    0x1d, 0x00, 0x00,				    /* CLOSE app */
+	    0x07, 0x03, 't',  'o',  'k',		    /* NEW_TOKEN */
+	    0x10, 0x44, 0x00,				    /* MAX_DATA */
+	    0x18, 0x01, 0x00, 0x02, 0xaa, 0xbb, 0,    0,    0, 0, 0, 0,
+	    0,	  0,	0,    0,    0,	  0,	0,    0,    0, 0, /* NEW_CID */
+	    0x1a, 1,	2,    3,    4,	  5,	6,    7,    8, /* PATH_CHALLENGE
+								*/
+	    0x0e, 0x04, 0x00, 0x02, 'h',  'i',	      /* STREAM+OFF+LEN */
+	    0x04, 0x01, 0x02, 0x03, 0x05, 0x01, 0x02, /* RESET, STOP */
+	    0x1e,				      /* HANDSHAKE_DONE */
+	};
+	memcpy(f, skip, sizeof(skip));
+	n = sizeof(skip);
+	n += frames_of(f + n, 0, chn);
+	size_t dn = seal(d, &pk, f, n);
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+
+	/* An unknown frame type stops the walk: the CRYPTO after it is
+	 * not read. */
+	n = 0;
+	f[n++] = 0x40;
+	f[n++] = 0x21; /* frame type 0x21, two-byte varint */
+	n += frames_of(f + n, 0, chn);
+	dn = seal(d, &pk, f, n);
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NEED_MORE);
+	/* So does a STREAM frame without a length, and truncated ones. */
+	static const uint8_t stops[][4] = {
+	    {0x08, 0x00, 'x', 'y'},   /* STREAM to the end */
+	    {0x06, 0x00, 0x7f, 0x00}, /* CRYPTO longer than the packet */
+	    {0x02, 0x00, 0x00, 0x3f}, /* ACK with 63 ranges, no room */
+	    {0x18, 0x00, 0x00, 0x15}, /* NEW_CID with a 21-byte CID */
+	};
+	for (size_t i = 0; i < 4; i++) {
+		n = 0;
+		memcpy(f, stops[i], 4);
+		n = 4;
+		dn = seal(d, &pk, f, n);
+		fresh();
+		assert_int_equal(feed(d, dn, sni), CG_QUIC_NEED_MORE);
+	}
+	/* CRYPTO beyond the assembly is ignored; huge offsets too. */
+	n = crypto_frame(f, CG_QUIC_CRYPTO_MAX, ch, 10);
+	n += crypto_frame(f + n, ((uint64_t)1 << 30) - 1, ch, 10);
+	n += frames_of(f + n, 0, chn);
+	dn = seal(d, &pk, f, n);
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	/* Overlapping data: the first copy of a byte wins. */
+	uint8_t other[1024];
+	memcpy(other, ch, chn);
+	uint8_t *g = memmem(other, chn, "www.google.com", 14);
+	assert_non_null(g);
+	memcpy(g, "www.evil.exam", 13);
+	n = frames_of(f, 0, chn);
+	n += crypto_frame(f + n, 0, other, chn);
+	dn = seal(d, &pk, f, n);
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_string_equal(sni, "www.google.com");
+}
+
+/* What the ClientHello says, as QUIC results. */
+static void client_hello_results(void **state)
+{
+	(void)state;
+	uint8_t f[4096], d[4096], m[1024];
+	char sni[CG_NAME_BUF];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 1, 0};
+	/* SNI that is an address */
+	memcpy(m, ch, chn);
+	uint8_t *g = memmem(m, chn, "www.google.com", 14);
+	memcpy(g, "::ffff:1.2.3.4", 14);
+	size_t dn = seal(d, &pk, f, crypto_frame(f, 0, m, chn));
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_BAD_SNI);
+	assert_string_equal(sni, "");
+	/* Not a ClientHello (a ServerHello type) */
+	memcpy(m, ch, chn);
+	m[0] = 2;
+	dn = seal(d, &pk, f, crypto_frame(f, 0, m, chn));
+	fresh();
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	/* A ClientHello longer than the assembly with the name beyond it */
+	uint8_t small[100];
+	cg_quic_assembly_reset(&asm_, small, sizeof(small));
+	dn = seal(d, &pk, f, frames_of(f, 0, chn));
+	size_t snilen;
+	assert_int_equal(
+	    cg_quic_client_initial(ctx, d, dn, &asm_, sni, &snilen),
+	    CG_QUIC_NO_SNI);
+	/* No buffer at all: nothing to reassemble into. */
+	cg_quic_assembly_reset(&asm_, NULL, 0);
+	assert_int_equal(
+	    cg_quic_client_initial(ctx, d, dn, &asm_, sni, &snilen),
+	    CG_QUIC_NEED_MORE);
+}
+
+static void not_quic(void **state)
+{
+	(void)state;
+	char sni[CG_NAME_BUF];
+	uint8_t d[2048];
+	fresh();
+	assert_int_equal(feed(d, 0, sni), CG_QUIC_NOT_QUIC);
+	static const uint8_t shorthdr[] = {0x43, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+	assert_int_equal(feed(shorthdr, sizeof(shorthdr), sni),
+			 CG_QUIC_NOT_QUIC);
+	assert_false(cg_quic_looks_like_initial(shorthdr, sizeof(shorthdr)));
+	static const uint8_t nofixed[] = {0x80, 0, 0, 0, 1, 8, 1, 2,	3,
+					  4,	5, 6, 7, 8, 0, 0, 0x41, 0};
+	assert_int_equal(feed(nofixed, sizeof(nofixed), sni), CG_QUIC_NOT_QUIC);
+	assert_false(cg_quic_looks_like_initial(nofixed, sizeof(nofixed)));
+	static const uint8_t tiny[] = {0xc0, 0, 0};
+	assert_int_equal(feed(tiny, sizeof(tiny), sni), CG_QUIC_NOT_QUIC);
+	assert_false(cg_quic_looks_like_initial(tiny, sizeof(tiny)));
+	/* DCID longer than 20 bytes, Length past the datagram */
+	uint8_t f[64];
+	struct pkt pk = {&V1, 0, DCID, 8, keys_for(&V1, DCID, 8), 0, 1, 0};
+	size_t dn = seal(d, &pk, f, frames_of(f, 0, 20));
+	d[5] = 21;
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	dn = seal(d, &pk, f, frames_of(f, 0, 20));
+	assert_int_equal(feed(d, dn - 1, sni), CG_QUIC_NOT_QUIC);
+	/* Too short for the header protection sample */
+	uint8_t s[64];
+	memcpy(s, d, 30);
+	s[18] = 0x40; /* Length: 10, the packet ends at byte 30 */
+	s[19] = 10;
+	assert_int_equal(feed(s, 30, sni), CG_QUIC_UNDECRYPTABLE);
+	/* Version Negotiation whatever its fixed bit */
+	static const uint8_t vn[] = {0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	assert_int_equal(feed(vn, sizeof(vn), sni), CG_QUIC_UNSUPPORTED);
+}
+
+/* Google QUIC Q043 (public header) and Q046 (long header), plaintext. */
+static size_t chlo(uint8_t *o, const char *sni, bool truncate_table)
+{
+	size_t n = 0, sl = sni ? strlen(sni) : 0;
+	memcpy(o, "CHLO", 4);
+	n = 4;
+	o[n++] = sni ? 3 : 2;
+	o[n++] = 0;
+	o[n++] = 0;
+	o[n++] = 0;
+	uint32_t end = 0;
+	memcpy(o + n, "PAD\0", 4);
+	end += 20;
+	memcpy(o + n + 4, &end, 4); /* little endian on the test host */
+	n += 8;
+	if (sni) {
+		memcpy(o + n, "SNI\0", 4);
+		end += (uint32_t)sl;
+		memcpy(o + n + 4, &end, 4);
+		n += 8;
+	}
+	memcpy(o + n, "VER\0", 4);
+	end += 4;
+	memcpy(o + n + 4, &end, 4);
+	n += 8;
+	if (truncate_table)
+		return n - 4;
+	memset(o + n, '-', 20);
+	n += 20;
+	if (sl)
+		memcpy(o + n, sni, sl);
+	n += sl;
+	memcpy(o + n, "Q043", 4);
+	return n + 4;
+}
+
+static size_t q043(uint8_t *o, uint8_t stream, const uint8_t *m, size_t ml)
+{
+	static const uint8_t hdr[] = {0x09, 1, 2,   3,	 4,   5,   6,
+				      7,    8, 'Q', '0', '4', '3', 1};
+	size_t n = sizeof(hdr);
+	memcpy(o, hdr, n);
+	memset(o + n, 0xee, 12); /* message authentication hash */
+	n += 12;
+	o[n++] = 0x07; /* PING */
+	o[n++] = 0xa0; /* STREAM, data length, 1-byte id */
+	o[n++] = stream;
+	o[n++] = (uint8_t)(ml >> 8);
+	o[n++] = (uint8_t)ml;
+	memcpy(o + n, m, ml);
+	n += ml;
+	memset(o + n, 0, 50); /* PADDING */
+	return n + 50;
+}
+
+static void google_quic(void **state)
+{
+	(void)state;
+	uint8_t m[256], d[512];
+	char sni[CG_NAME_BUF];
+	fresh();
+	size_t dn = q043(d, 1, m, chlo(m, "WWW.Google.IT", false));
+	assert_true(cg_quic_looks_like_initial(d, dn));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_SNI);
+	assert_string_equal(sni, "www.google.it");
+	assert_false(asm_.keyed);
+	dn = q043(d, 1, m, chlo(m, NULL, false));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NO_SNI);
+	dn = q043(d, 1, m, chlo(m, "1.2.3.4", false));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_BAD_SNI);
+	dn = q043(d, 1, m, chlo(m, "a.example..", false));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_BAD_SNI);
+	dn = q043(d, 3, m, chlo(m, "a.example", false));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	dn = q043(d, 1, m, chlo(m, "a.example", true));
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NO_SNI);
+	/* An end offset going backwards */
+	size_t ml = chlo(m, "a.example", false);
+	m[8 + 8 + 4] = 0;
+	m[8 + 8 + 5] = 0;
+	dn = q043(d, 1, m, ml);
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	/* Not CHLO, wrong version, server nonce flag */
+	ml = chlo(m, "a.example", false);
+	m[0] = 'X';
+	dn = q043(d, 1, m, ml);
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	dn = q043(d, 1, m, chlo(m, "a.example", false));
+	d[12] = '2';
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	dn = q043(d, 1, m, chlo(m, "a.example", false));
+	d[0] |= 0x04;
+	assert_int_equal(feed(d, dn, sni), CG_QUIC_NOT_QUIC);
+	/* Every truncation of a Q043 CHLO packet */
+	dn = q043(d, 1, m, chlo(m, "a.example", false));
+	for (size_t k = 0; k < dn; k++) {
+		enum cg_quic_status st = feed(d, k, sni);
+		assert_true(st == CG_QUIC_NOT_QUIC || st == CG_QUIC_SNI ||
+			    st == CG_QUIC_NO_SNI);
+	}
+	/* Q046 with a non-Initial type is not a CHLO packet. */
+	struct blob bl = load("quic-q46-chlo.bin");
+	bl.b[0] = (uint8_t)((bl.b[0] & 0xcf) | 0x20);
+	assert_int_equal(feed(bl.b, bl.n, sni), CG_QUIC_NOT_QUIC);
+	free(bl.b);
+}
+
+int main(void)
+{
+	/* before OpenSSL allocates anything */
+	if (!CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free))
+		return 1;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(real_initials),
+	    cmocka_unit_test(no_allocation_per_packet),
+	    cmocka_unit_test(client_hello_over_two_initials),
+	    cmocka_unit_test(after_retry),
+	    cmocka_unit_test(unsupported_versions),
+	    cmocka_unit_test(shuffled_crypto_frames),
+	    cmocka_unit_test(pieces_over_initials),
+	    cmocka_unit_test(coalesced_packets),
+	    cmocka_unit_test(versions_and_drafts),
+	    cmocka_unit_test(version_switch_keeps_dcid),
+	    cmocka_unit_test(new_attempt_rekeys),
+	    cmocka_unit_test(frame_walk),
+	    cmocka_unit_test(client_hello_results),
+	    cmocka_unit_test(not_quic),
+	    cmocka_unit_test(google_quic),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,488 @@
+/*
+ * The pipeline on crafted conversations: what a client and a server would
+ * send, packet by packet, and what the gateway answers (recorded instead
+ * of sent).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cafeguard/hostinfo_dns.h"
+#include "cafeguard/worker.h"
+#include "testpkt.h"
+
+struct fixture {
+	struct cg_classifier *cls;
+	struct cg_injector *inj;
+	struct cg_event_ring *ring;
+	struct cg_worker *w;
+	struct cg_rules *rules;
+	uint64_t now;
+	uint8_t buf[4096];
+};
+
+static struct cg_rules *make_rules(const struct cg_classifier *cls)
+{
+	struct cg_rules *r = calloc(1, sizeof(*r));
+	r->nlists = 1;
+	r->lists = calloc(1, sizeof(*r->lists));
+	r->lists[0].name = strdup("test");
+	r->lists[0].files = calloc(1, sizeof(char *));
+	r->lists[0].files[0] = strdup("test.list");
+	r->lists[0].nfiles = 1;
+	struct cg_domainset_builder *b = cg_domainset_builder_new();
+	const char *names[] = {"blocked.test", "xn--mnich-kva.com"};
+	for (uint32_t i = 0; i < 2; i++)
+		cg_domainset_builder_add(b, names[i], strlen(names[i]), 0,
+					 i + 7, NULL);
+	struct cg_error err;
+	r->lists[0].set = cg_domainset_build(b, &err);
+	r->block = calloc(1, sizeof(size_t));
+	r->nblock = 1;
+	int bt = cg_classifier_app_id(cls, "BitTorrent");
+	assert_true(bt > 0);
+	r->block_apps[bt / 8] |= (uint8_t)(1u << (bt % 8));
+	r->nblock_apps = 1;
+	r->needs_app = true;
+	return r;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct cg_error err;
+	fx->cls = cg_classifier_new(64, &err);
+	assert_non_null(fx->cls);
+	fx->inj = cg_injector_open_recorder(16);
+	fx->ring = cg_event_ring_new(64);
+	struct cg_worker_opts o = {
+		.id = 0,
+		.max_flows = 64,
+		.idle_timeout_ms = 60000,
+		.max_packets = 16,
+		.dpi_flows = 64,
+		.buffers = 8,
+		.fail_open = true,
+	};
+	fx->w = cg_worker_new(&o, fx->cls, fx->inj, fx->ring, &err);
+	assert_non_null(fx->w);
+	fx->rules = make_rules(fx->cls);
+	fx->now = 1000;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	cg_worker_free(fx->w);
+	cg_event_ring_free(fx->ring);
+	cg_injector_close(fx->inj);
+	cg_rules_free(fx->rules);
+	cg_classifier_free(fx->cls);
+	free(fx);
+	return 0;
+}
+
+static enum cg_action run(struct fixture *fx, size_t len, int from_lan)
+{
+	fx->now += 10;
+	return cg_worker_packet(fx->w, fx->rules, fx->buf, len, len, from_lan,
+				fx->now, fx->now);
+}
+
+static enum cg_action dns(struct fixture *fx, const struct tp_ep *c,
+			  const struct tp_ep *s, uint16_t id, const char *name)
+{
+	uint8_t q[512];
+	size_t qn = tp_dns_query(q, id, name, 1);
+	return run(fx, tp_udp(fx->buf, c, s, q, qn), 1);
+}
+
+/* The last recorded answer is an NXDOMAIN for id/name, from s to c. */
+static void expect_nxdomain(struct fixture *fx, const struct tp_ep *c,
+			    const struct tp_ep *s, uint16_t id,
+			    const char *name)
+{
+	unsigned n = cg_injector_recorded(fx->inj);
+	assert_true(n > 0);
+	size_t len;
+	const uint8_t *pkt = cg_injector_packet(fx->inj, n - 1, &len);
+	struct cg_packet p;
+	assert_int_equal(cg_decode_ip(pkt, len, len, &p), CG_DECODE_OK);
+	assert_memory_equal(p.src, s->addr, 16);
+	assert_memory_equal(p.dst, c->addr, 16);
+	assert_int_equal(p.sport, s->port);
+	assert_int_equal(p.dport, c->port);
+	assert_int_equal((p.payload[0] << 8) | p.payload[1], id);
+	assert_true(p.payload[2] & 0x80);              /* QR */
+	assert_int_equal(p.payload[3] & 0x0f, 3);      /* NXDOMAIN */
+	struct cg_dns_query q;
+	/* The answer echoes the question, so it parses as a response. */
+	assert_int_equal(cg_dns_parse(p.payload, p.payload_len, &q),
+			 CG_DNS_NOT_QUERY);
+	(void)name;
+}
+
+static void expect_event(struct fixture *fx, const char *host,
+			 const char *entry, uint32_t line)
+{
+	struct cg_event e;
+	assert_true(cg_event_ring_pop(fx->ring, &e));
+	assert_int_equal(e.type, CG_EV_BLOCK);
+	assert_string_equal(e.host, host);
+	if (entry) {
+		assert_string_equal(e.list, "test");
+		assert_string_equal(e.entry, entry);
+		assert_string_equal(e.file, "test.list");
+		assert_int_equal(e.line, line);
+	}
+}
+
+/* Every query is read, not only the first of a flow. */
+static void dns_every_query(void **state)
+{
+	struct fixture *fx = *state;
+	for (int v = 0; v < 2; v++) {
+		struct tp_ep c = tp_ep(v ? "fd77:1::11" : "10.77.1.11", 40000);
+		struct tp_ep s = tp_ep(v ? "2001:db8::53" : "198.51.100.53",
+				       53);
+		assert_int_equal(dns(fx, &c, &s, 1, "allowed.test"),
+				 CG_MARK_WATCH);
+		assert_int_equal(dns(fx, &c, &s, 2, "www.Blocked.TEST."),
+				 CG_DROP);
+		expect_nxdomain(fx, &c, &s, 2, "www.blocked.test");
+		expect_event(fx, "www.blocked.test", "blocked.test", 7);
+		/* The flow is still watched: the next good query passes. */
+		assert_int_equal(dns(fx, &c, &s, 3, "allowed.test"), CG_PASS);
+		/* Punycode stays punycode. */
+		assert_int_equal(dns(fx, &c, &s, 4, "www.xn--mnich-kva.com"),
+				 CG_DROP);
+		expect_event(fx, "www.xn--mnich-kva.com", "xn--mnich-kva.com",
+			     8);
+	}
+}
+
+/* A blocked first query: answered, and the flow stays open to inspection
+ * for the next query on the same socket. */
+static void dns_blocked_first(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 40001);
+	struct tp_ep s = tp_ep("198.51.100.53", 53);
+	assert_int_equal(dns(fx, &c, &s, 9, "blocked.test"), CG_DROP);
+	expect_nxdomain(fx, &c, &s, 9, "blocked.test");
+	expect_event(fx, "blocked.test", "blocked.test", 7);
+	assert_int_equal(dns(fx, &c, &s, 10, "notblocked.test"),
+			 CG_MARK_WATCH);
+}
+
+/* DNS on any port is still DNS. */
+static void dns_other_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 40002);
+	struct tp_ep s = tp_ep("198.51.100.99", 5353);
+	assert_int_equal(dns(fx, &c, &s, 11, "a.blocked.test"), CG_DROP);
+	expect_nxdomain(fx, &c, &s, 11, "a.blocked.test");
+	expect_event(fx, "a.blocked.test", "blocked.test", 7);
+}
+
+static void handshake(struct fixture *fx, const struct tp_ep *c,
+		      const struct tp_ep *s, uint32_t cseq, uint32_t sseq)
+{
+	assert_int_equal(run(fx, tp_tcp(fx->buf, c, s, cseq, 0, CG_TCP_SYN,
+					 NULL, 0), 1),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, s, c, sseq, cseq + 1,
+					 CG_TCP_SYN | CG_TCP_ACK, NULL, 0), 0),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, c, s, cseq + 1, sseq + 1,
+					 CG_TCP_ACK, NULL, 0), 1),
+			 CG_PASS);
+}
+
+/* Keep-alive: the second request of a connection is read too. */
+static void http_keepalive_second_request(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.12", 50000);
+	struct tp_ep s = tp_ep("198.51.100.10", 80);
+	handshake(fx, &c, &s, 100, 9000);
+	const char *r1 = "GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
+	size_t l1 = strlen(r1);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 101, 9001,
+					CG_TCP_ACK | CG_TCP_PSH, r1, l1), 1),
+			 CG_MARK_WATCH);
+	/* A POST with a body, then a request for a blocked host. */
+	const char *r2 = "POST /f HTTP/1.1\r\nHost: allowed.test\r\n"
+			 "Content-Length: 5\r\n\r\nhello"
+			 "GET / HTTP/1.1\r\nHost: www.blocked.test\r\n\r\n";
+	size_t l2 = strlen(r2);
+	cg_injector_forget(fx->inj);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, (uint32_t)(101 + l1),
+					9500, CG_TCP_ACK | CG_TCP_PSH, r2, l2),
+			     1),
+			 CG_MARK_BLOCK);
+	/* Both ends reset: the client fails at once. */
+	assert_int_equal(cg_injector_recorded(fx->inj), 2);
+	size_t len;
+	struct cg_packet rst;
+	const uint8_t *pkt = cg_injector_packet(fx->inj, 0, &len);
+	assert_int_equal(cg_decode_ip(pkt, len, len, &rst), CG_DECODE_OK);
+	assert_true(rst.tcp_flags & CG_TCP_RST);
+	assert_memory_equal(rst.dst, c.addr, 16);
+	assert_int_equal(rst.seq, 9500);
+	expect_event(fx, "www.blocked.test", "blocked.test", 7);
+}
+
+/* A header split across segments is read whole. */
+static void http_split_header(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("fd77:1::12", 50001);
+	struct tp_ep s = tp_ep("2001:db8::10", 80);
+	handshake(fx, &c, &s, 500, 7000);
+	const char *a = "GET /x HTTP/1.1\r\nUser-Agent: t\r\nHo";
+	const char *b = "st: deep.blocked.test:8080\r\n\r\n";
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 501, 7001,
+					CG_TCP_ACK, a, strlen(a)), 1),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s,
+					(uint32_t)(501 + strlen(a)), 7001,
+					CG_TCP_ACK | CG_TCP_PSH, b, strlen(b)),
+			     1),
+			 CG_MARK_BLOCK);
+	expect_event(fx, "deep.blocked.test", "blocked.test", 7);
+}
+
+/* A segment beyond a gap is dropped so the stream is read in order; the
+ * client's retransmission then fills the gap. */
+static void out_of_order_dropped(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 50002);
+	struct tp_ep s = tp_ep("198.51.100.10", 80);
+	handshake(fx, &c, &s, 1000, 2000);
+	const char *a = "GET / HTTP/1.1\r\n";
+	const char *b = "User-Agent: t\r\n";
+	const char *h = "Host: blocked.test\r\n\r\n";
+	uint32_t la = (uint32_t)strlen(a), lb = (uint32_t)strlen(b);
+	/* Even the first segment: "b" before "a" is held back. */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001 + la, 2001,
+					CG_TCP_ACK, b, lb), 1),
+			 CG_DROP);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001, 2001,
+					CG_TCP_ACK, a, la), 1),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001 + la + lb, 2001,
+					CG_TCP_ACK, h, strlen(h)), 1),
+			 CG_DROP);
+	/* A retransmission of what was seen is passed and skipped. */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001, 2001,
+					CG_TCP_ACK, a, la), 1),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001 + la, 2001,
+					CG_TCP_ACK, b, lb), 1),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001 + la + lb, 2001,
+					CG_TCP_ACK, h, strlen(h)), 1),
+			 CG_MARK_BLOCK);
+	assert_int_equal(cg_worker_stats(fx->w)->out_of_order, 2);
+	expect_event(fx, "blocked.test", "blocked.test", 7);
+}
+
+/* A minimal TLS 1.2 ClientHello with one server_name. */
+static size_t client_hello(uint8_t *out, const char *sni)
+{
+	size_t nl = strlen(sni);
+	uint8_t ext[300];
+	size_t e = 0;
+	ext[e++] = 0; /* server_name */
+	ext[e++] = 0;
+	tp_w16(ext + e, (uint16_t)(nl + 5));
+	e += 2;
+	tp_w16(ext + e, (uint16_t)(nl + 3));
+	e += 2;
+	ext[e++] = 0; /* host_name */
+	tp_w16(ext + e, (uint16_t)nl);
+	e += 2;
+	memcpy(ext + e, sni, nl);
+	e += nl;
+
+	uint8_t body[512];
+	size_t o = 0;
+	body[o++] = 3;
+	body[o++] = 3;
+	memset(body + o, 0x42, 32); /* random */
+	o += 32;
+	body[o++] = 0; /* session id */
+	tp_w16(body + o, 2);
+	o += 2;
+	body[o++] = 0x13;
+	body[o++] = 0x01;
+	body[o++] = 1; /* compression: null */
+	body[o++] = 0;
+	tp_w16(body + o, (uint16_t)e);
+	o += 2;
+	memcpy(body + o, ext, e);
+	o += e;
+
+	size_t n = 0;
+	out[n++] = 22;
+	out[n++] = 3;
+	out[n++] = 1;
+	tp_w16(out + n, (uint16_t)(o + 4));
+	n += 2;
+	out[n++] = 1; /* ClientHello */
+	out[n++] = 0;
+	tp_w16(out + n, (uint16_t)o);
+	n += 2;
+	memcpy(out + n, body, o);
+	return n + o;
+}
+
+static void tls_sni(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 50003);
+	struct tp_ep s = tp_ep("198.51.100.10", 443);
+	uint8_t ch[600];
+	size_t n = client_hello(ch, "www.blocked.test");
+	handshake(fx, &c, &s, 1, 1);
+	cg_injector_forget(fx->inj);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 2, 2,
+					CG_TCP_ACK | CG_TCP_PSH, ch, n), 1),
+			 CG_MARK_BLOCK);
+	assert_int_equal(cg_injector_recorded(fx->inj), 2);
+	expect_event(fx, "www.blocked.test", "blocked.test", 7);
+
+	/* An allowed name: the flow is handed to the kernel once nDPI has
+	 * named the application (the rules block an app). */
+	struct tp_ep c2 = tp_ep("10.77.1.11", 50004);
+	n = client_hello(ch, "allowed.test");
+	handshake(fx, &c2, &s, 1, 1);
+	enum cg_action a = CG_PASS;
+	a = run(fx, tp_tcp(fx->buf, &c2, &s, 2, 2, CG_TCP_ACK | CG_TCP_PSH,
+			   ch, n), 1);
+	for (int i = 0; i < 8 && a == CG_PASS; i++)
+		a = run(fx, tp_tcp(fx->buf, &s, &c2, 2, (uint32_t)(2 + n),
+				   CG_TCP_ACK, NULL, 0), 0);
+	assert_int_equal(a, CG_MARK_ALLOW);
+	assert_false(cg_event_ring_pop(fx->ring, &(struct cg_event){0}));
+}
+
+/* nDPI names BitTorrent from the peer-wire handshake; the app rule cuts
+ * the connection. */
+static void blocked_app(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 50005);
+	struct tp_ep s = tp_ep("198.51.100.10", 6881);
+	uint8_t hs[68];
+	hs[0] = 19;
+	memcpy(hs + 1, "BitTorrent protocol", 19);
+	memset(hs + 20, 0, 8);
+	memset(hs + 28, 0xab, 20);
+	memcpy(hs + 48, "-qB4250-abcdefghijkl", 20);
+	handshake(fx, &c, &s, 10, 20);
+	cg_injector_forget(fx->inj);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 11, 21,
+					CG_TCP_ACK | CG_TCP_PSH, hs, 68), 1),
+			 CG_MARK_BLOCK);
+	assert_int_equal(cg_injector_recorded(fx->inj), 2);
+	struct cg_event e;
+	assert_true(cg_event_ring_pop(fx->ring, &e));
+	assert_string_equal(e.reason, "app");
+	assert_string_equal(e.list, "BitTorrent");
+}
+
+/* Nothing to judge by: decided on what is known after max_packets. */
+static void give_up(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 50006);
+	struct tp_ep s = tp_ep("198.51.100.10", 40404);
+	uint8_t junk[40];
+	for (int i = 0; i < 40; i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	enum cg_action a = CG_PASS;
+	int n = 0;
+	while (a == CG_PASS && n < 40) {
+		a = run(fx, tp_udp(fx->buf, &c, &s, junk, sizeof(junk)), 1);
+		n++;
+	}
+	assert_int_equal(a, CG_MARK_ALLOW);
+	assert_int_equal(n, 16);
+	assert_int_equal(cg_worker_stats(fx->w)->gave_up, 1);
+}
+
+static void malformed(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 1), s = tp_ep("10.0.0.1", 2);
+	size_t n = tp_udp(fx->buf, &c, &s, "xx", 2);
+	fx->buf[0] = 0x41; /* IHL 4 bytes */
+	assert_int_equal(run(fx, n, 1), CG_PASS); /* fail open */
+	assert_int_equal(cg_worker_stats(fx->w)->decode[CG_DECODE_BAD_HEADER],
+			 1);
+	struct cg_worker_opts o = {.max_flows = 16, .max_packets = 4,
+				   .dpi_flows = 4, .buffers = 2,
+				   .fail_open = false};
+	struct cg_error err;
+	struct cg_worker *closed = cg_worker_new(&o, fx->cls, fx->inj, NULL,
+						 &err);
+	assert_int_equal(cg_worker_packet(closed, fx->rules, fx->buf, n, n, 1,
+					  1, 1),
+			 CG_DROP);
+	cg_worker_free(closed);
+}
+
+/* More flows than the table holds: the oldest are evicted, nothing
+ * leaks (ASan) and new flows are still judged. */
+static void table_pressure(void **state)
+{
+	struct fixture *fx = *state;
+	for (int i = 0; i < 500; i++) {
+		struct tp_ep c = tp_ep("10.77.1.11", (uint16_t)(20000 + i));
+		struct tp_ep s = tp_ep("198.51.100.10", 443);
+		uint8_t ch[600];
+		size_t n = client_hello(ch, i % 2 ? "a.test" : "blocked.test");
+		run(fx, tp_tcp(fx->buf, &c, &s, 1, 0, CG_TCP_SYN, NULL, 0), 1);
+		if (i % 3 == 0)
+			run(fx, tp_tcp(fx->buf, &c, &s, 2, 1, CG_TCP_ACK, ch,
+				       n), 1);
+	}
+	assert_true(cg_worker_flows(fx->w) <= 64);
+	assert_true(cg_worker_stats(fx->w)->flows_evicted > 0);
+	struct cg_event e;
+	while (cg_event_ring_pop(fx->ring, &e))
+		;
+	cg_worker_finish(fx->w, fx->rules, fx->now);
+	assert_int_equal(cg_worker_flows(fx->w), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(dns_every_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(dns_blocked_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(dns_other_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(http_keepalive_second_request,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(http_split_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(out_of_order_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(tls_sni, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocked_app, setup, teardown),
+		cmocka_unit_test_setup_teardown(give_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(table_pressure, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

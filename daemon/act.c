@@ -36,7 +36,7 @@ static void wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-struct cg_injector *cg_injector_open_raw(struct cg_error *err)
+struct cg_injector *cg_injector_open_raw(uint32_t mark, struct cg_error *err)
 {
 	struct cg_injector *inj = calloc(1, sizeof(*inj));
 	if (!inj) {
@@ -50,6 +50,16 @@ struct cg_injector *cg_injector_open_raw(struct cg_error *err)
 	if (inj->fd4 < 0 || inj->fd6 < 0) {
 		cg_error_set(err, "raw socket for answers and resets: %s "
 				  "(needs CAP_NET_RAW)",
+			     strerror(errno));
+		cg_injector_close(inj);
+		return NULL;
+	}
+	if (mark && (setsockopt(inj->fd4, SOL_SOCKET, SO_MARK, &mark,
+				sizeof(mark)) < 0 ||
+		     setsockopt(inj->fd6, SOL_SOCKET, SO_MARK, &mark,
+				sizeof(mark)) < 0)) {
+		cg_error_set(err, "mark for answers and resets: %s (needs "
+				  "CAP_NET_ADMIN)",
 			     strerror(errno));
 		cg_injector_close(inj);
 		return NULL;

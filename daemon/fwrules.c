@@ -243,6 +243,19 @@ size_t cg_fw_script_install(const struct cg_config *c, int family, char *out,
 	o = add(out, sz, o, "-I INPUT 2 -i %s -p tcp --dport 53 -j %s\n",
 		c->lan, CG_FW_CHAIN_IN);
 	o = add(out, sz, o, "COMMIT\n");
+
+	/* What the gateway sends a seat (a DNS answer, a reset) is spoofed
+	 * from the server, in the reply direction of a connection conntrack
+	 * knows under its NATed address: tracked, it would clash with that
+	 * entry and be dropped.  So it skips conntrack.  A reset towards
+	 * the server goes the original direction, matches the entry and
+	 * must stay tracked so NAT gives it the WAN address. */
+	o = add(out, sz, o, "*raw\n:%s - [0:0]\n", CG_FW_CHAIN_RAW);
+	o = add(out, sz, o,
+		"-A %s -o %s -m mark --mark 0x%x/0x%x -j CT --notrack\n",
+		CG_FW_CHAIN_RAW, c->lan, c->mark_block, c->mark_mask);
+	o = add(out, sz, o, "-I OUTPUT 1 -j %s\n", CG_FW_CHAIN_RAW);
+	o = add(out, sz, o, "COMMIT\n");
 	if (o >= sz)
 		return 0;
 	return o;
@@ -256,61 +269,90 @@ static bool family_present(int family)
 	return access("/proc/net/if_inet6", F_OK) == 0;
 }
 
-static bool mentions_our_chain(const char *line)
+/* Our chains all carry this prefix (fwrules.h). */
+#define OUR_PREFIX "CAFEGUARD-"
+
+static bool is_our_chain_rule(const char *line)
 {
-	return strstr(line, "CAFEGUARD-FWD") || strstr(line, "CAFEGUARD-IN");
+	return !strncmp(line, "-A " OUR_PREFIX, 3 + strlen(OUR_PREFIX));
 }
 
 /*
- * Builds the removal script from what is installed now: every rule that
- * jumps to one of our chains becomes a -D, and our chains are flushed and
- * deleted.  Taken from the live table, so it also removes copies left by
- * an instance that was killed.  Returns the script length (0: nothing of
- * ours is installed), or -1 if the table could not be read.
+ * Builds the removal script from what is installed now, table by table:
+ * every rule elsewhere that jumps to one of our chains becomes a -D, and
+ * our chains are flushed and deleted.  Taken from the live tables, so it
+ * also removes copies left by an instance that was killed.  Returns the
+ * script length (0: nothing of ours is installed), or -1 if the tables
+ * could not be read.
  */
 static int removal_script(enum cg_fw_backend b, int family, char *script,
 			  size_t sz, char *errbuf, size_t errsz)
 {
 	struct tool t = tool_for(b, family);
-	char *saved = malloc(256 * 1024);
+	size_t savesz = 1024 * 1024;
+	char *saved = malloc(savesz);
 	if (!saved)
 		return -1;
-	char *argv[] = {(char *)t.save, "-t", "filter", NULL};
-	int rc = run(argv, NULL, saved, 256 * 1024, errbuf, errsz);
+	char *argv[] = {(char *)t.save, NULL};
+	int rc = run(argv, NULL, saved, savesz, errbuf, errsz);
 	if (rc != 0) {
 		free(saved);
 		return -1;
 	}
-	size_t o = add(script, sz, 0, "*filter\n");
-	bool chains = false, any = false;
+	size_t o = 0;
+	bool any = false;
+	char table[32] = "";
+	char chains[8][48];
+	size_t nchains = 0, jumps = 0;
+	size_t table_start = 0;
 	for (char *line = strtok(saved, "\n"); line;
 	     line = strtok(NULL, "\n")) {
-		if (!mentions_our_chain(line))
-			continue;
-		if (line[0] == ':') {
-			chains = true;
+		if (line[0] == '*') {
+			snprintf(table, sizeof(table), "%s", line + 1);
+			table_start = o;
+			o = add(script, sz, o, "*%s\n", table);
+			nchains = jumps = 0;
 			continue;
 		}
-		if (!strncmp(line, "-A ", 3) &&
-		    (!strncmp(line + 3, "CAFEGUARD-FWD ", 14) ||
-		     !strncmp(line + 3, "CAFEGUARD-IN ", 13)))
+		if (!strcmp(line, "COMMIT")) {
+			for (size_t i = 0; i < nchains; i++)
+				o = add(script, sz, o, "-F %s\n", chains[i]);
+			for (size_t i = 0; i < nchains; i++)
+				o = add(script, sz, o, "-X %s\n", chains[i]);
+			if (nchains || jumps) {
+				o = add(script, sz, o, "COMMIT\n");
+				any = true;
+			} else {
+				o = table_start; /* nothing of ours here */
+			}
+			continue;
+		}
+		if (!strstr(line, OUR_PREFIX))
+			continue;
+		if (!strncmp(line, ":" OUR_PREFIX, 1 + strlen(OUR_PREFIX))) {
+			const char *sp = strchr(line, ' ');
+			size_t n = sp ? (size_t)(sp - line - 1) : strlen(line + 1);
+			if (nchains < 8 && n < sizeof(chains[0])) {
+				memcpy(chains[nchains], line + 1, n);
+				chains[nchains][n] = '\0';
+				nchains++;
+			}
+			continue;
+		}
+		if (is_our_chain_rule(line))
 			continue; /* inside our chains: goes with -F */
 		if (!strncmp(line, "-A ", 3)) {
 			o = add(script, sz, o, "-D %s\n", line + 3);
-			any = true;
+			jumps++;
 		}
 	}
 	free(saved);
-	if (chains) {
-		o = add(script, sz, o, "-F %s\n-F %s\n", CG_FW_CHAIN_FWD,
-			CG_FW_CHAIN_IN);
-		o = add(script, sz, o, "-X %s\n-X %s\n", CG_FW_CHAIN_FWD,
-			CG_FW_CHAIN_IN);
-	}
-	o = add(script, sz, o, "COMMIT\n");
 	if (o >= sz)
 		return -1;
-	return (chains || any) ? (int)o : 0;
+	if (!any)
+		return 0;
+	script[o] = '\0';
+	return (int)o;
 }
 
 static int restore(enum cg_fw_backend b, int family, const char *script,

@@ -251,8 +251,7 @@ static bool set_authority(const uint8_t *a, size_t n,
 		size_t clen;
 		enum cg_name_status st =
 		    cg_name_canon((const char *)a, he, canon, &clen);
-		/* the dot test: see server_name() in hostinfo_tls */
-		if (st == CG_NAME_OK && canon[clen - 1] != '.') {
+		if (st == CG_NAME_OK) {
 			memcpy(req->host, canon, clen + 1);
 			req->host_len = clen;
 		} else if (st == CG_NAME_IP_LITERAL) {

@@ -656,11 +656,9 @@ static enum cg_quic_status gquic_chlo(const uint8_t *m, size_t n, char *sni,
 		if (!memcmp(t, "SNI\0", 4)) {
 			if (end > vlen)
 				return CG_QUIC_NO_SNI;
-			/* the dot test: see server_name() in hostinfo_tls */
 			if (cg_name_canon((const char *)values + prev,
 					  end - prev, sni,
-					  snilen) == CG_NAME_OK &&
-			    sni[*snilen - 1] != '.')
+					  snilen) == CG_NAME_OK)
 				return CG_QUIC_SNI;
 			sni[0] = '\0';
 			*snilen = 0;

@@ -67,11 +67,8 @@ static enum cg_tls_status server_name(const uint8_t *e, size_t elen, char *sni,
 		if (elen - p < nlen)
 			return CG_TLS_NOT_TLS;
 		if (type == TLS_SNI_HOST_NAME) {
-			/* The dot test: cg_name_canon() takes "a.." for
-			 * "a." today, which no list would match. */
 			if (cg_name_canon((const char *)e + p, nlen, sni,
-					  snilen) == CG_NAME_OK &&
-			    sni[*snilen - 1] != '.')
+					  snilen) == CG_NAME_OK)
 				return CG_TLS_SNI;
 			sni[0] = '\0';
 			*snilen = 0;

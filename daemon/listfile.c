@@ -187,22 +187,22 @@ static bool is_address(const char *p, size_t n)
 	return true;
 }
 
-/* Canonicalises one name token into buf, or tells why it is no name. */
+/* Canonicalises one name token into buf, or tells why it is no name.
+ * Valid names, nearly every line, need a single pass (cg_name_canon);
+ * the cause of a failure is looked for only then. */
 static bool name_token(const char *p, size_t n, char *buf, size_t *len,
 		       enum cg_list_skip *why)
 {
-	if (has_url_char(p, n)) {
-		*why = CG_SKIP_URL_RULE;
-		return false;
-	}
-	if (memchr(p, ':', n)) {
-		*why = is_address(p, n) ? CG_SKIP_IP_LITERAL : CG_SKIP_BAD_NAME;
-		return false;
-	}
 	enum cg_name_status st = cg_name_canon(p, n, buf, len);
 	if (st == CG_NAME_OK)
 		return true;
-	*why = st == CG_NAME_IP_LITERAL ? CG_SKIP_IP_LITERAL : CG_SKIP_BAD_NAME;
+	if (has_url_char(p, n))
+		*why = CG_SKIP_URL_RULE;
+	else if (memchr(p, ':', n))
+		*why = is_address(p, n) ? CG_SKIP_IP_LITERAL : CG_SKIP_BAD_NAME;
+	else
+		*why = st == CG_NAME_IP_LITERAL ? CG_SKIP_IP_LITERAL
+						: CG_SKIP_BAD_NAME;
 	return false;
 }
 

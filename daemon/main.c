@@ -340,7 +340,8 @@ int main(int argc, char **argv)
 		atomic_init(&c->quiescent, 0);
 		/* nDPI's module init must not run in parallel: serial. */
 		c->cls = cg_classifier_new(cfg.dpi_flows, &err);
-		c->inj = c->cls ? cg_injector_open_raw(&err) : NULL;
+		c->inj = c->cls ? cg_injector_open_raw(cfg.mark_block, &err)
+				 : NULL;
 		if (!c->inj)
 			goto fail;
 		if (cfg.events_file) {

@@ -58,6 +58,10 @@ enum cg_name_status cg_name_canon(const char *in, size_t len, char *out,
 			return CG_NAME_TOO_LONG;
 		out[i] = (char)c;
 	}
+	/* "a.b.." keeps an empty last label after the one trailing dot
+	 * went; no list could ever match it, so it is no name at all. */
+	if (!label)
+		return CG_NAME_EMPTY_LABEL;
 	out[len] = '\0';
 	*outlen = len;
 	return CG_NAME_OK;

@@ -9,8 +9,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Netlink and nfqueue attribute overhead around a copied packet. */
 #define NFQ_MSG_OVERHEAD 1024
@@ -30,6 +33,19 @@ struct cg_nfq {
 	struct cg_nfq_stats st;
 };
 
+/* The kernel answers a queue bind with EPERM both when we lack
+ * CAP_NET_ADMIN and when another socket owns the queue
+ * (nfqnl_recv_config); our own capabilities tell which. */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
 /* Sends one config message and waits for its acknowledgement. */
 static int config_request(struct cg_nfq *q, struct nlmsghdr *nlh,
 			  const char *what, struct cg_error *err)
@@ -46,7 +62,7 @@ static int config_request(struct cg_nfq *q, struct nlmsghdr *nlh,
 		return cg_error_set(err, "queue %u: %s: %s", q->o.queue, what,
 				    strerror(errno));
 	if (mnl_cb_run(buf, (size_t)n, seq, q->portid, NULL, NULL) < 0) {
-		if (errno == EBUSY)
+		if (errno == EBUSY || (errno == EPERM && have_net_admin()))
 			return cg_error_set(err, "queue %u is already bound by "
 						 "another process (is "
 						 "cafeguardd already "

@@ -454,9 +454,12 @@ static enum cg_action dns_tcp_stream(struct cg_worker *w, struct cg_flow *f,
 		size_t mlen = cg_dns_tcp_next(f->slot->buf + off,
 					      f->stream_len - off, &msg,
 					      &consumed);
-		if (!mlen)
-			break;
 		off += consumed;
+		if (!mlen) {
+			if (consumed)
+				continue; /* an empty message: nothing to judge */
+			break;
+		}
 		bool dec;
 		enum cg_action a = dns_query(w, f, p, msg, mlen, true, &dec);
 		*decided |= dec;

@@ -24,9 +24,13 @@
 
 struct cg_injector;
 
-/* Raw IPv4 and IPv6 sockets (needs CAP_NET_RAW).  NULL with err set on
- * failure.  One per worker: sockets are not shared between threads. */
-struct cg_injector *cg_injector_open_raw(struct cg_error *err);
+/* Raw IPv4 and IPv6 sockets (needs CAP_NET_RAW, and CAP_NET_ADMIN for
+ * the mark).  Sent packets carry `mark` (0: none), which the kernel rules
+ * use to keep them out of connection tracking: an answer spoofed from a
+ * server would otherwise clash with the client's own conntrack entry and
+ * be dropped or re-mapped by NAT.  NULL with err set on failure.  One per
+ * worker: sockets are not shared between threads. */
+struct cg_injector *cg_injector_open_raw(uint32_t mark, struct cg_error *err);
 
 /* Keeps the last `keep` packets in memory instead of sending them. */
 struct cg_injector *cg_injector_open_recorder(unsigned keep);

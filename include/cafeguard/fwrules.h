@@ -15,7 +15,9 @@
  *   5. TCP and UDP -> NFQUEUE --queue-balance (with --queue-bypass when
  *      fail_open: traffic passes while no daemon listens).
  * Chains: FORWARD (LAN traffic) and INPUT (DNS from the LAN to the box's
- * own resolver).
+ * own resolver) in the filter table, and OUTPUT in the raw table, where
+ * the gateway's own answers and resets towards the seats (sent with the
+ * block mark) are kept out of connection tracking.
  */
 #ifndef CAFEGUARD_FWRULES_H
 #define CAFEGUARD_FWRULES_H
@@ -29,6 +31,7 @@
 /* Chain names; nothing else in the tables carries this prefix. */
 #define CG_FW_CHAIN_FWD "CAFEGUARD-FWD"
 #define CG_FW_CHAIN_IN "CAFEGUARD-IN"
+#define CG_FW_CHAIN_RAW "CAFEGUARD-RAW"
 
 /*
  * Writes the iptables-restore input that installs the chains for family

@@ -89,7 +89,8 @@ struct cg_nfq *cg_nfq_open(const struct cg_nfq_opts *o, struct cg_error *err)
 	q->o = *o;
 	if (!q->o.batch)
 		q->o.batch = 1;
-	q->bufsz = o->copy_range + NFQ_MSG_OVERHEAD;
+	/* Each buffer starts a netlink message: keep them aligned. */
+	q->bufsz = (o->copy_range + NFQ_MSG_OVERHEAD + 63) & ~(size_t)63;
 	q->bufs = malloc(q->bufsz * q->o.batch);
 	q->msgs = calloc(q->o.batch, sizeof(*q->msgs));
 	q->iovs = calloc(q->o.batch, sizeof(*q->iovs));

@@ -66,8 +66,10 @@ static void tcp_reset_sequence_numbers(void **state)
 	assert_int_equal(cg_injector_recorded(inj), 2);
 
 	size_t len;
+	const uint8_t *pkt;
 	struct cg_packet r;
-	verify_checksums(cg_injector_packet(inj, 0, &len), len, &r);
+	pkt = cg_injector_packet(inj, 0, &len);
+	verify_checksums(pkt, len, &r);
 	/* To the client, as if from the server. */
 	assert_memory_equal(r.dst, p.src, 16);
 	assert_int_equal(r.sport, 443);
@@ -75,7 +77,8 @@ static void tcp_reset_sequence_numbers(void **state)
 	assert_int_equal(r.ack, 1018);
 	assert_true(r.tcp_flags & CG_TCP_RST);
 
-	verify_checksums(cg_injector_packet(inj, 1, &len), len, &r);
+	pkt = cg_injector_packet(inj, 1, &len);
+	verify_checksums(pkt, len, &r);
 	/* To the server, as if from the client. */
 	assert_memory_equal(r.dst, p.dst, 16);
 	assert_int_equal(r.sport, 40000);
@@ -95,14 +98,17 @@ static void tcp_reply_is_framed(void **state)
 	assert_int_equal(cg_decode_ip(b, n, n, &p), CG_DECODE_OK);
 	assert_int_equal(cg_act_tcp_reply(inj, &p, (const uint8_t *)"abc", 3), 0);
 	size_t len;
+	const uint8_t *pkt;
 	struct cg_packet r;
-	verify_checksums(cg_injector_packet(inj, 0, &len), len, &r);
+	pkt = cg_injector_packet(inj, 0, &len);
+	verify_checksums(pkt, len, &r);
 	assert_int_equal(r.payload_len, 5);
 	assert_memory_equal(r.payload, "\x00\x03" "abc", 5);
 	assert_int_equal(r.seq, 9);
 	assert_int_equal(r.ack, 12);
 	assert_true(r.tcp_flags & CG_TCP_FIN);
-	verify_checksums(cg_injector_packet(inj, 1, &len), len, &r);
+	pkt = cg_injector_packet(inj, 1, &len);
+	verify_checksums(pkt, len, &r);
 	assert_true(r.tcp_flags & CG_TCP_RST);
 	assert_int_equal(r.dport, 53);
 	cg_injector_close(inj);

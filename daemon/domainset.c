@@ -263,7 +263,7 @@ static uint64_t hash_short(const char *name, size_t len,
 {
 	uint64_t s = HASH_S0, h = fmix(s);
 	unsigned n = 0;
-	for (size_t end = len; len;) {
+	for (size_t end = len; len;) { /* the empty name has no label */
 		size_t start = end;
 		while (start && name[start - 1] != '.')
 			start--;

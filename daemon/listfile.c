@@ -21,11 +21,10 @@
 #include <unistd.h>
 
 /*
- * Longest line accepted: real lists stay far below (NoCoin's longest ABP
+ * CG_LISTFILE_LINE_MAX: real lists stay far below (NoCoin's longest ABP
  * rule is 1753 bytes, hosts lines a few hundred); anything longer is a
  * binary or a broken file, and the bound keeps every line's work small.
  */
-#define LIST_LINE_MAX 4096
 
 /* Bytes of a skipped line quoted in its warning. */
 #define REPORT_COLS 80
@@ -176,6 +175,8 @@ static bool is_address(const char *p, size_t n)
 	const char *colon = memchr(p, ':', n);
 	if (!colon)
 		return cg_name_is_ip_literal(p, n);
+	if (!memchr(colon + 1, ':', n - (size_t)(colon + 1 - p)))
+		return false; /* IPv6 has at least two */
 	const char *zone = memchr(p, '%', n);
 	size_t end = zone ? (size_t)(zone - p) : n;
 	for (size_t i = 0; i < end; i++) {
@@ -346,7 +347,7 @@ enum cg_list_line cg_listfile_parse_line(const char *line, size_t len,
 	enum cg_list_skip why_local;
 	if (!why)
 		why = &why_local;
-	if (len > LIST_LINE_MAX)
+	if (len > CG_LISTFILE_LINE_MAX)
 		return skip(why, CG_SKIP_TOO_LONG);
 
 	const char *p = line, *end = line + len;

@@ -470,17 +470,30 @@ stop:
 		if (c->w) {
 			const struct cg_worker_stats *s = cg_worker_stats(c->w);
 			struct cg_nfq_stats qs = {0};
-			if (c->q)
+			uint64_t qdrop = 0, udrop = 0;
+			if (c->q) {
 				cg_nfq_stats(c->q, &qs);
+				cg_nfq_kernel_drops(
+					(uint16_t)(cfg.queue_first + i),
+					&qdrop, &udrop);
+			}
 			logmsg("worker %zu: %llu packets, %llu flows, %llu "
 			       "allowed, %llu watched, %llu blocked, %llu DNS "
-			       "blocked, %llu ENOBUFS, %llu verdict errors",
+			       "blocked, %llu out of order, %llu undecodable; "
+			       "kernel dropped %llu (queue full), %llu (socket "
+			       "full), %llu ENOBUFS, %llu verdict errors",
 			       i, (unsigned long long)s->packets,
 			       (unsigned long long)s->flows_new,
 			       (unsigned long long)s->allowed,
 			       (unsigned long long)s->watched,
 			       (unsigned long long)s->blocked,
 			       (unsigned long long)s->dns_blocked,
+			       (unsigned long long)s->out_of_order,
+			       (unsigned long long)(s->decode[CG_DECODE_TRUNCATED] +
+						    s->decode[CG_DECODE_BAD_HEADER] +
+						    s->decode[CG_DECODE_NOT_IP]),
+			       (unsigned long long)qdrop,
+			       (unsigned long long)udrop,
 			       (unsigned long long)qs.enobufs,
 			       (unsigned long long)qs.verdict_errors);
 		}

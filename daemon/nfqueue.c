@@ -7,6 +7,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
@@ -177,6 +178,30 @@ void cg_nfq_close(struct cg_nfq *q)
 void cg_nfq_stats(const struct cg_nfq *q, struct cg_nfq_stats *st)
 {
 	*st = q->st;
+}
+
+int cg_nfq_kernel_drops(uint16_t queue, uint64_t *queue_dropped,
+			uint64_t *user_dropped)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	if (!f)
+		return -1;
+	/* queue_number peer_portid queue_total copy_mode copy_range
+	 * queue_dropped user_dropped id_sequence 1 */
+	unsigned qn, portid, total, mode, range;
+	unsigned long long qd, ud, seq;
+	int rc = -1;
+	while (fscanf(f, "%u %u %u %u %u %llu %llu %llu %*u", &qn, &portid,
+		      &total, &mode, &range, &qd, &ud, &seq) == 8) {
+		if (qn == queue) {
+			*queue_dropped = qd;
+			*user_dropped = ud;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 static int flush_verdicts(struct cg_nfq *q)

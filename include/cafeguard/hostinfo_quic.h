@@ -76,6 +76,14 @@ enum cg_quic_status cg_quic_client_initial(struct cg_quic_ctx *ctx,
 					   struct cg_quic_assembly *a,
 					   char *sni, size_t *snilen);
 
+/*
+ * Google QUIC only (Q043 public header, Q046 long header): the SNI tag of
+ * the plaintext CHLO.  cg_quic_client_initial() calls it for those
+ * versions; exposed for tests.
+ */
+enum cg_quic_status cg_gquic_client_hello(const uint8_t *udp, size_t len,
+					  char *sni, size_t *snilen);
+
 /* Cheap first check before any crypto: long header with the fixed bit, or
  * a gQUIC public header with the version flag. */
 bool cg_quic_looks_like_initial(const uint8_t *udp, size_t len);

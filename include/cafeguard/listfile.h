@@ -15,6 +15,10 @@
  *
  * Every entry matches its name and all names below it (see domainset.h).
  *
+ * A declared format takes only its own lines ("domains" also takes the
+ * wildcard and dnsmasq forms); a line that would be an entry in another
+ * format is skipped as CG_SKIP_WRONG_FORMAT.
+ *
  * Lines that are understood but cannot be applied to host names (AdBlock
  * exceptions "@@", cosmetic "##", URL rules with a path, regular
  * expressions) and lines that are not understood are skipped.  The first
@@ -64,6 +68,9 @@ struct cg_listfile_stats {
 	size_t skipped_by[CG_SKIP__COUNT];
 };
 
+/* Longest line parsed, in bytes; longer ones are CG_SKIP_TOO_LONG. */
+#define CG_LISTFILE_LINE_MAX 4096
+
 /* How many skipped lines of one file are reported individually. */
 #define CG_LISTFILE_REPORT_MAX 10
 
@@ -94,7 +101,7 @@ enum cg_list_line cg_listfile_parse_line(const char *line, size_t len,
  * lines become warnings in d (see above).  A file that cannot be opened or
  * read, or that is not text (a NUL byte), is an error in d and returns -1;
  * entries already added then remain in b, so callers discard b on -1.
- * stats may be NULL.
+ * stats (may be NULL) is set to this file's counts, not added to.
  */
 int cg_listfile_load(const char *path, enum cg_list_format fmt,
 		     struct cg_domainset_builder *b, uint16_t source,

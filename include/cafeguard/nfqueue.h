@@ -66,6 +66,17 @@ int cg_nfq_run(struct cg_nfq *q, cg_nfq_handler handler, cg_nfq_tick tick,
 	       void *ctx, const atomic_bool *stop, struct cg_error *err);
 
 void cg_nfq_stats(const struct cg_nfq *q, struct cg_nfq_stats *st);
+
+/*
+ * The kernel's own counters for queue `queue` in this network namespace
+ * (/proc/net/netfilter/nfnetlink_queue): packets dropped because the
+ * queue was full (queue_dropped; accepted instead with fail_open) and
+ * because our socket buffer was full (user_dropped; with
+ * NETLINK_NO_ENOBUFS this is where ENOBUFS is counted).  Returns 0, or -1
+ * if the queue is not listed.
+ */
+int cg_nfq_kernel_drops(uint16_t queue, uint64_t *queue_dropped,
+			uint64_t *user_dropped);
 void cg_nfq_close(struct cg_nfq *q);
 
 #endif

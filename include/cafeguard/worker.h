@@ -66,6 +66,7 @@ struct cg_worker_stats {
 	uint64_t bytes;
 	uint64_t decode[CG_DECODE__COUNT]; /* by status; [0] = decoded ok */
 	uint64_t flows_new, flows_expired, flows_evicted;
+	uint64_t flows_reused;   /* a new SYN on a flow still held */
 	uint64_t allowed, blocked, watched;
 	uint64_t dns_queries, dns_blocked;
 	uint64_t http_requests, http_blocked;

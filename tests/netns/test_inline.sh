@@ -67,6 +67,16 @@ out=$(cg_in seat1 dig +time=1 +tries=1 -b 10.77.1.11#40053 @$CG_DNS4 allowed.tes
 cg_expect_eq "two queries from one socket: the second is still judged" \
 	"status: NOERROR status: NXDOMAIN " "$out"
 
+# DNS to the box's own resolver (INPUT, not FORWARD): a café box often
+# runs one for its seats.
+cg_gw dnsmasq --no-resolv --no-hosts --bind-interfaces --listen-address=$CG_GW4 \
+	--port=53 --host-record=allowed.test,198.51.100.10 --host-record=blocked.test,198.51.100.10 \
+	--pid-file="$CG_TMP/gw-dnsmasq.pid" --log-facility="$CG_TMP/gw-dnsmasq.log"
+cg_expect_eq "the gateway's own resolver answers an unlisted name" 198.51.100.10 \
+	"$(cg_dig_short seat1 allowed.test A @$CG_GW4)"
+dns_nx "listed name to the gateway's own resolver" blocked.test A @$CG_GW4
+kill "$(cat "$CG_TMP/gw-dnsmasq.pid")"
+
 # ---- HTTP and HTTPS blocks: a reset within 1 s, DNS out of the way
 for fam in 4 6; do
 	for url in http://blocked.test/ https://www.blocked.test/ https://deep.sub.blocked.test/; do

@@ -233,6 +233,29 @@ static void test_hash_name_shapes(void **state)
 	assert_int_equal(nh.n, CG_NAME_MAX_LABELS);
 	assert_int_equal(nh.off[CG_NAME_MAX_LABELS - 1], CG_NAME_MAX - 1);
 
+	/* Not canonical, still the specified function on both paths
+	 * (under and over 8 bytes). */
+	static const char *const odd[] = {
+	    ".a",	  "a..b",	   "x.",	  ".abcdefgh.ijk",
+	    "abc..defgh", "trailing.dot.", "\x01\xff.ab", "..........",
+	};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++) {
+		size_t l = strlen(odd[i]);
+		assert_true(cg_domainset_hash(odd[i], l) ==
+			    ref_hash(odd[i], l));
+		cg_domainset_hash_name(odd[i], l, &nh);
+		assert_true(nh.n >= 1);
+		assert_true(nh.h[0] == ref_hash(odd[i], l));
+		size_t last = nh.off[nh.n - 1];
+		if (last < l) /* an empty last label is no empty name */
+			assert_true(nh.h[nh.n - 1] ==
+				    ref_hash(odd[i] + last, l - last));
+	}
+	char big[300];
+	memset(big, 'q', sizeof(big));
+	assert_true(cg_domainset_hash(big, sizeof(big)) ==
+		    ref_hash(big, sizeof(big)));
+
 	/* Not canonical: too long, or more labels than fit (empty ones). */
 	memset(name, 'a', sizeof(name));
 	cg_domainset_hash_name(name, CG_NAME_MAX + 1, &nh);

@@ -125,6 +125,7 @@ static const struct pcase {
     {"domain IPv4", "85.17.187.83", FA, SKIP, IP, ""},
     {"domain IPv6", "2001:db8::1", FA, SKIP, IP, ""},
     {"domain with port", "example.com:8080", FA, SKIP, BAD, ""},
+    {"one colon is no address", "a:b example.com", FA, SKIP, BAD, ""},
     {"domain UTF-8", "m\xc3\xbcnchen.de", FA, SKIP, BAD, ""},
     {"domain empty label", "a..example", FA, SKIP, BAD, ""},
     {"domain leading dot", ".example.com", FA, SKIP, BAD, ""},
@@ -289,10 +290,10 @@ static void test_parse_bounds(void **state)
 	assert_int_equal(
 	    cg_listfile_parse_line(big, n, FA, collect_fn, &col, &why), SKIP);
 	assert_int_equal(why, TOOLNG);
-	/* 4096 bytes is still a line (a long comment). */
-	assert_int_equal(
-	    cg_listfile_parse_line(big, 4096, FA, collect_fn, &col, &why),
-	    EMPTY);
+	/* CG_LISTFILE_LINE_MAX bytes is still a line (a long comment). */
+	assert_int_equal(cg_listfile_parse_line(big, CG_LISTFILE_LINE_MAX, FA,
+						collect_fn, &col, &why),
+			 EMPTY);
 	free(big);
 }
 

@@ -297,6 +297,31 @@ static void out_of_order_dropped(void **state)
 	expect_event(fx, "blocked.test", "blocked.test", 7);
 }
 
+/* A client that reuses its port for a new connection (the server closed
+ * the old one first) starts over: the old flow's sequence numbers must not
+ * make the new request look out of order. */
+static void port_reuse(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 50010);
+	struct tp_ep s = tp_ep("198.51.100.10", 80);
+	const char *r1 = "GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
+	const char *r2 = "GET / HTTP/1.1\r\nHost: blocked.test\r\n\r\n";
+	handshake(fx, &c, &s, 1000, 5000);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 1001, 5001,
+					CG_TCP_ACK | CG_TCP_PSH, r1, strlen(r1)),
+			     1),
+			 CG_MARK_WATCH);
+	handshake(fx, &c, &s, 777777, 9000);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 777778, 9001,
+					CG_TCP_ACK | CG_TCP_PSH, r2, strlen(r2)),
+			     1),
+			 CG_MARK_BLOCK);
+	assert_int_equal(cg_worker_stats(fx->w)->flows_reused, 1);
+	assert_int_equal(cg_worker_stats(fx->w)->out_of_order, 0);
+	expect_event(fx, "blocked.test", "blocked.test", 7);
+}
+
 /* A minimal TLS 1.2 ClientHello with one server_name. */
 static size_t client_hello(uint8_t *out, const char *sni)
 {
@@ -478,6 +503,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(http_split_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(out_of_order_dropped, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(port_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(tls_sni, setup, teardown),
 		cmocka_unit_test_setup_teardown(blocked_app, setup, teardown),
 		cmocka_unit_test_setup_teardown(give_up, setup, teardown),

@@ -20,10 +20,12 @@ static int load_list(const struct cg_config *cfg,
 	l->files = calloc(cl->nfiles ? cl->nfiles : 1, sizeof(char *));
 	if (!l->name || !l->files)
 		goto oom;
-	if (cl->nfiles > UINT16_MAX) {
+	/* The domain set remembers an entry's file in 8 bits. */
+	if (cl->nfiles > CG_DOMAINSET_SOURCES) {
 		cg_diag_add(d, CG_SEV_ERROR, cl->file, cl->line,
-			    "list \"%s\": more than %u files", cl->name,
-			    UINT16_MAX);
+			    "list \"%s\": %zu files; a list takes at most %u "
+			    "(split it into several lists)",
+			    cl->name, cl->nfiles, CG_DOMAINSET_SOURCES);
 		return -1;
 	}
 

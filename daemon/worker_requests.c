@@ -236,6 +236,16 @@ enum cg_action cg_w_http_stream(struct cg_worker *w, struct cg_flow *f,
 
 /* ---- first client payload: what kind of stream is this? ---- */
 
+/* DNS over TCP on any port: a 2-byte length, then a query of the shape
+ * real resolvers send (RFC 7766 8). */
+static bool looks_like_dns_tcp(const uint8_t *d, size_t n)
+{
+	const uint8_t *msg;
+	size_t used;
+	size_t len = cg_dns_tcp_next(d, n, &msg, &used);
+	return len && cg_dns_looks_like_query(msg, len);
+}
+
 void cg_w_classify_kind(struct cg_worker *w, struct cg_flow *f,
 			const struct cg_packet *p)
 {
@@ -266,7 +276,8 @@ void cg_w_classify_kind(struct cg_worker *w, struct cg_flow *f,
 		f->kind = CG_KIND_HTTP;
 		cg_http_parser_init(&f->http);
 		f->host_pending = true;
-	} else if (p->dport == 53 || p->sport == 53) {
+	} else if (p->dport == 53 || p->sport == 53 ||
+		   looks_like_dns_tcp(d, n)) {
 		f->kind = CG_KIND_DNS_TCP;
 	} else {
 		f->kind = CG_KIND_OTHER;

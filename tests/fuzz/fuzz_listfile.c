@@ -16,6 +16,7 @@
 
 #include "cafeguard/domainset.h"
 #include "cafeguard/listfile.h"
+#include "../unit/domainset_ref.h"
 #include "cafeguard/name.h"
 
 #define CHECK(c)                                                               \
@@ -33,45 +34,6 @@ struct names {
 	bool keep; /* collect, or only check */
 };
 
-/* The name hash written from its specification in domainset.c, byte by
- * byte, to hold the word-at-a-time version to it on every name found. */
-static uint64_t ref_absorb(uint64_t s, uint64_t x)
-{
-	uint64_t t = (s ^ x) * 0x9e3779b97f4a7c15ULL;
-	return t ^ (t >> 32);
-}
-
-static uint64_t ref_hash(const char *name, size_t len)
-{
-	uint64_t s = 0x243f6a8885a308d3ULL;
-	for (size_t end = len;;) {
-		size_t start = end;
-		while (start && name[start - 1] != '.')
-			start--;
-		size_t l = end - start, padded = (l + 1 + 15) / 16 * 16;
-		for (size_t j = 0; j < padded; j += 8) {
-			uint64_t w = 0;
-			for (size_t k = 0; k < 8; k++) {
-				size_t i = j + k;
-				uint64_t c =
-				    i < l    ? (unsigned char)name[start + i]
-				    : i == l ? '.'
-					     : 0;
-				w |= c << (8 * k);
-			}
-			s = ref_absorb(s, w);
-		}
-		if (!start)
-			break;
-		end = start - 1;
-	}
-	s ^= s >> 30;
-	s *= 0xbf58476d1ce4e5b9ULL;
-	s ^= s >> 27;
-	s *= 0x94d049bb133111ebULL;
-	s ^= s >> 31;
-	return s;
-}
 
 static int on_name(void *ctx, const char *canon, size_t len)
 {

@@ -144,6 +144,20 @@ static void expect_event(struct fixture *fx, const char *host,
 	}
 }
 
+static void handshake(struct fixture *fx, const struct tp_ep *c,
+		      const struct tp_ep *s, uint32_t cseq, uint32_t sseq)
+{
+	assert_int_equal(run(fx, tp_tcp(fx->buf, c, s, cseq, 0, CG_TCP_SYN,
+					 NULL, 0), 1),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, s, c, sseq, cseq + 1,
+					 CG_TCP_SYN | CG_TCP_ACK, NULL, 0), 0),
+			 CG_PASS);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, c, s, cseq + 1, sseq + 1,
+					 CG_TCP_ACK, NULL, 0), 1),
+			 CG_PASS);
+}
+
 /* Every query is read, not only the first of a flow. */
 static void dns_every_query(void **state)
 {
@@ -182,6 +196,26 @@ static void dns_blocked_first(void **state)
 			 CG_MARK_WATCH);
 }
 
+/* DNS over TCP on a port other than 53: the first query is judged too. */
+static void dns_tcp_other_port(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 40003);
+	struct tp_ep s = tp_ep("198.51.100.99", 8053);
+	uint8_t q[512];
+	size_t qn = tp_dns_query(q + 2, 12, "x.blocked.test", 1);
+	q[0] = (uint8_t)(qn >> 8);
+	q[1] = (uint8_t)qn;
+	handshake(fx, &c, &s, 100, 200);
+	cg_injector_forget(fx->inj);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 101, 201,
+					CG_TCP_ACK | CG_TCP_PSH, q, qn + 2), 1),
+			 CG_MARK_BLOCK);
+	/* The answer (FIN) to the client and a reset to the server. */
+	assert_int_equal(cg_injector_recorded(fx->inj), 2);
+	expect_event(fx, "x.blocked.test", "blocked.test", 7);
+}
+
 /* DNS on any port is still DNS. */
 static void dns_other_port(void **state)
 {
@@ -193,19 +227,6 @@ static void dns_other_port(void **state)
 	expect_event(fx, "a.blocked.test", "blocked.test", 7);
 }
 
-static void handshake(struct fixture *fx, const struct tp_ep *c,
-		      const struct tp_ep *s, uint32_t cseq, uint32_t sseq)
-{
-	assert_int_equal(run(fx, tp_tcp(fx->buf, c, s, cseq, 0, CG_TCP_SYN,
-					 NULL, 0), 1),
-			 CG_PASS);
-	assert_int_equal(run(fx, tp_tcp(fx->buf, s, c, sseq, cseq + 1,
-					 CG_TCP_SYN | CG_TCP_ACK, NULL, 0), 0),
-			 CG_PASS);
-	assert_int_equal(run(fx, tp_tcp(fx->buf, c, s, cseq + 1, sseq + 1,
-					 CG_TCP_ACK, NULL, 0), 1),
-			 CG_PASS);
-}
 
 /* Keep-alive: the second request of a connection is read too. */
 static void http_keepalive_second_request(void **state)
@@ -498,6 +519,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dns_every_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(dns_blocked_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(dns_other_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(dns_tcp_other_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(http_keepalive_second_request,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(http_split_header, setup, teardown),

@@ -28,8 +28,8 @@ cg_setup
 truncate -s "${BULK_MB}M" "$CG_TMP/nginx/big.bin"
 for i in $(seq "$QUERIES"); do echo "allowed.test A"; done >"$CG_TMP/queries"
 
-bulk() { # MB/s of one HTTP download
-	cg_curl seat1 http://allowed.test/big --max-time 120 -o /dev/null \
+bulk() { # SCHEME: MB/s of one download
+	cg_curl seat1 "$1://allowed.test/big" --max-time 120 -o /dev/null \
 		-w '%{speed_download}' | awk '{printf "%.0f", $1 / 1048576}'
 }
 conns() { # new HTTP connections per second, one request each
@@ -48,14 +48,15 @@ dnsq() { # DNS queries per second, one after the other from one socket
 	t1=$(cg__now_ms)
 	echo $((QUERIES * 1000 / (t1 - t0)))
 }
-run() { # LABEL: all three figures, best of 3 for each
-	local b=0 c=0 d=0 x i
+run() { # LABEL: all figures, best of 3 for each
+	local b=0 t=0 c=0 d=0 x i
 	for i in 1 2 3; do
-		x=$(bulk); [ "$x" -gt "$b" ] && b=$x
+		x=$(bulk http); [ "$x" -gt "$b" ] && b=$x
+		x=$(bulk https); [ "$x" -gt "$t" ] && t=$x
 		x=$(conns); [ "$x" -gt "$c" ] && c=$x
 		x=$(dnsq); [ "$x" -gt "$d" ] && d=$x
 	done
-	echo "$1 $b $c $d"
+	echo "$1 $b $t $c $d"
 }
 
 results=()
@@ -92,14 +93,15 @@ cg_daemon_stop || true
 echo
 echo "forwarding through the gateway ($(nproc) cores shared by seats, gateway and servers;"
 echo "best of 3; ratios to plain forwarding in the same run)"
-printf '%-12s %16s %18s %18s\n' mode "bulk HTTP MB/s" "HTTP conns/s" "DNS queries/s"
-read -r _ pb pc pd <<<"${results[0]}"
+printf '%-12s %16s %17s %18s %18s\n' mode "HTTP MB/s" "HTTPS MB/s" \
+	"HTTP conns/s" "DNS queries/s"
+read -r _ pb pt pc pd <<<"${results[0]}"
+ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
 for r in "${results[@]}"; do
-	read -r l b c d <<<"$r"
-	printf '%-12s %9s (%4s) %11s (%4s) %11s (%4s)\n' "$l" \
-		"$b" "$(awk "BEGIN{printf \"%.2f\", $b/$pb}")" \
-		"$c" "$(awk "BEGIN{printf \"%.2f\", $c/$pc}")" \
-		"$d" "$(awk "BEGIN{printf \"%.2f\", $d/$pd}")"
+	read -r l b t c d <<<"$r"
+	printf '%-12s %9s (%4s) %10s (%4s) %11s (%4s) %11s (%4s)\n' "$l" \
+		"$b" "$(ratio "$b" "$pb")" "$t" "$(ratio "$t" "$pt")" \
+		"$c" "$(ratio "$c" "$pc")" "$d" "$(ratio "$d" "$pd")"
 done
 echo
 sed 's/^/accept-all /' "$CG_TMP/accept.out"

@@ -183,6 +183,20 @@ uint16_t cg_classifier_app_count(const struct cg_classifier *c)
 	return (uint16_t)(n < CG_APP_MAX ? n : CG_APP_MAX);
 }
 
+uint16_t cg_classifier_app_category(const struct cg_classifier *c,
+				    uint16_t id)
+{
+	ndpi_protocol p = {.master_protocol = id, .app_protocol = id};
+	p.category = NDPI_PROTOCOL_CATEGORY_UNSPECIFIED;
+	return (uint16_t)ndpi_get_proto_category(c->mod, p);
+}
+
+uint16_t cg_classifier_category_count(const struct cg_classifier *c)
+{
+	(void)c;
+	return NDPI_PROTOCOL_NUM_CATEGORIES;
+}
+
 const char *cg_classifier_app_name(const struct cg_classifier *c, uint16_t id)
 {
 	if (id >= cg_classifier_app_count(c))

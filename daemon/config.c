@@ -1,32 +1,23 @@
+/*
+ * The configuration loader and the gateway's own settings (gateway, queue,
+ * inspect, state, events).  The rule set is config_rules.c.
+ */
 #include "cafeguard/config.h"
 
 #include <errno.h>
-#include <libconfig.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* One table per group: the keys it accepts and how each is stored. */
-enum key_type { K_INT, K_BOOL, K_STRING, K_GROUP, K_LIST };
+#include "config_internal.h"
 
-struct key {
-	const char *name;
-	enum key_type type;
-};
-
-struct loader {
-	struct cg_config *cfg;
-	struct cg_diag *d;
-};
-
-/* "queue.count", "lists.[2].files" as the user wrote them. */
-static void setting_path(const config_setting_t *s, char *out, size_t outsz)
+void cfg_path(const config_setting_t *s, char *out, size_t outsz)
 {
 	const config_setting_t *chain[16];
 	size_t n = 0;
-	for (const config_setting_t *p = s; p && !config_setting_is_root(p) &&
-					    n < 16;
+	for (const config_setting_t *p = s;
+	     p && !config_setting_is_root(p) && n < 16;
 	     p = config_setting_parent(p))
 		chain[n++] = p;
 	size_t o = 0;
@@ -47,28 +38,111 @@ static void setting_path(const config_setting_t *s, char *out, size_t outsz)
 	}
 }
 
-static const char *src_file(const struct loader *L, const config_setting_t *s)
+/* dir/f with "." and "name/.." steps removed, so a message names
+ * "rules/default.conf", not "conf/../rules/default.conf". */
+static char *join_clean(const char *dir, const char *f)
+{
+	char *joined = cg_config_resolve(dir, f);
+	if (!joined)
+		return NULL;
+	size_t n = strlen(joined);
+	char *out = malloc(n + 2);
+	const char **step = malloc((n / 2 + 2) * sizeof(*step));
+	if (!out || !step) {
+		free(joined);
+		free(out);
+		free(step);
+		return NULL;
+	}
+	size_t k = 0, ups = 0; /* steps kept; leading ".." among them */
+	for (char *t = strtok(joined, "/"); t; t = strtok(NULL, "/")) {
+		if (!strcmp(t, "."))
+			continue;
+		if (!strcmp(t, "..") && k > ups) {
+			k--;
+			continue;
+		}
+		if (!strcmp(t, "..") && joined[0] == '/')
+			continue; /* "/.." is "/" */
+		if (!strcmp(t, ".."))
+			ups++;
+		step[k++] = t;
+	}
+	size_t o = 0;
+	if (joined[0] == '/')
+		out[o++] = '/';
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			out[o++] = '/';
+		size_t l = strlen(step[i]);
+		memcpy(out + o, step[i], l);
+		o += l;
+	}
+	if (!o)
+		out[o++] = '.';
+	out[o] = '\0';
+	free(step);
+	free(joined);
+	return out;
+}
+
+const char *cfg_file(struct cfg_loader *L, const config_setting_t *s)
 {
 	const char *f = config_setting_source_file(s);
-	return f ? f : L->cfg->path;
+	if (!f || !strcmp(f, L->cfg->path) || f[0] == '/')
+		return f ? f : L->cfg->path;
+	for (size_t i = 0; i < L->ninc; i++)
+		if (!strcmp(L->inc_raw[i], f))
+			return L->inc_path[i];
+	char *raw = strdup(f), *path = join_clean(L->cfg->dir, f);
+	if (!raw || !path || L->ninc == sizeof(L->inc_raw) / sizeof(L->inc_raw[0])) {
+		free(raw);
+		free(path);
+		return f;
+	}
+	L->inc_raw[L->ninc] = raw;
+	L->inc_path[L->ninc++] = path;
+	return path;
 }
 
-static void err_at(struct loader *L, const config_setting_t *s,
-		   const char *fmt, ...) CG_PRINTF(3, 4);
-static void err_at(struct loader *L, const config_setting_t *s,
-		   const char *fmt, ...)
+unsigned cfg_line(const config_setting_t *s)
+{
+	return config_setting_source_line(s);
+}
+
+static void vreport(struct cfg_loader *L, enum cg_severity sev,
+		    const config_setting_t *s, const char *fmt, va_list ap)
+	CG_PRINTF(4, 0);
+
+static void vreport(struct cfg_loader *L, enum cg_severity sev,
+		    const config_setting_t *s, const char *fmt, va_list ap)
 {
 	char path[256], msg[768];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	setting_path(s, path, sizeof(path));
-	cg_diag_add(L->d, CG_SEV_ERROR, src_file(L, s),
-		    config_setting_source_line(s), "%s: %s", path, msg);
+	cfg_path(s, path, sizeof(path));
+	cg_diag_add(L->d, sev, cfg_file(L, s), cfg_line(s), "%s: %s", path,
+		    msg);
 }
 
-static const char *type_name(enum key_type t)
+void cfg_err(struct cfg_loader *L, const config_setting_t *s,
+	     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(L, CG_SEV_ERROR, s, fmt, ap);
+	va_end(ap);
+}
+
+void cfg_warn(struct cfg_loader *L, const config_setting_t *s,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(L, CG_SEV_WARNING, s, fmt, ap);
+	va_end(ap);
+}
+
+static const char *type_name(enum cfg_type t)
 {
 	switch (t) {
 	case K_INT:
@@ -81,11 +155,13 @@ static const char *type_name(enum key_type t)
 		return "a group { ... }";
 	case K_LIST:
 		return "a list [ ... ] or ( ... )";
+	case K_STRING_OR_LIST:
+		return "a string or a list of strings";
 	}
 	return "?";
 }
 
-static bool type_ok(const config_setting_t *s, enum key_type t)
+bool cfg_type_ok(const config_setting_t *s, enum cfg_type t)
 {
 	int st = config_setting_type(s);
 	switch (t) {
@@ -99,67 +175,71 @@ static bool type_ok(const config_setting_t *s, enum key_type t)
 		return st == CONFIG_TYPE_GROUP;
 	case K_LIST:
 		return st == CONFIG_TYPE_LIST || st == CONFIG_TYPE_ARRAY;
+	case K_STRING_OR_LIST:
+		return st == CONFIG_TYPE_STRING || st == CONFIG_TYPE_LIST ||
+		       st == CONFIG_TYPE_ARRAY;
 	}
 	return false;
 }
 
-/* Rejects keys a group does not know, with a hint for likely typos, and
- * wrong types; returns true if the group is clean. */
-static bool check_keys(struct loader *L, const config_setting_t *group,
-		       const struct key *keys, size_t nkeys)
+bool cfg_check_keys(struct cfg_loader *L, const config_setting_t *group,
+		    const struct cfg_key *keys, size_t nkeys)
 {
 	bool ok = true;
 	const char *names[32];
-	for (size_t i = 0; i < nkeys && i < 32; i++)
+	size_t nn = nkeys < 32 ? nkeys : 32;
+	for (size_t i = 0; i < nn; i++)
 		names[i] = keys[i].name;
 
 	int n = config_setting_length(group);
 	for (int i = 0; i < n; i++) {
-		config_setting_t *s = config_setting_get_elem(group,
-							      (unsigned)i);
+		config_setting_t *s =
+			config_setting_get_elem(group, (unsigned)i);
 		const char *name = config_setting_name(s);
-		const struct key *k = NULL;
+		const struct cfg_key *k = NULL;
 		for (size_t j = 0; j < nkeys; j++)
 			if (name && !strcmp(name, keys[j].name))
 				k = &keys[j];
 		if (!k) {
-			const char *hint = name ? cg_suggest(name, names,
-							     nkeys)
-						: NULL;
-			char known[256] = "";
-			size_t o = 0;
-			for (size_t j = 0; j < nkeys && o < sizeof(known);
-			     j++) {
-				int w = snprintf(known + o, sizeof(known) - o,
-						 "%s%s", j ? ", " : "",
-						 keys[j].name);
-				if (w > 0)
-					o += (size_t)w;
+			const char *hint =
+				name ? cg_suggest(name, names, nn) : NULL;
+			if (hint) {
+				cfg_err(L, s,
+					"unknown setting (did you mean "
+					"\"%s\"?)",
+					hint);
+			} else {
+				char known[384] = "";
+				size_t o = 0;
+				for (size_t j = 0; j < nkeys && o < sizeof(known);
+				     j++) {
+					int w = snprintf(known + o,
+							 sizeof(known) - o,
+							 "%s%s", j ? ", " : "",
+							 keys[j].name);
+					if (w > 0)
+						o += (size_t)w;
+				}
+				cfg_err(L, s, "unknown setting (known here: %s)",
+					known);
 			}
-			if (hint)
-				err_at(L, s, "unknown setting (did you mean "
-					     "\"%s\"?)",
-				       hint);
-			else
-				err_at(L, s, "unknown setting (known here: %s)",
-				       known);
 			ok = false;
 			continue;
 		}
-		if (!type_ok(s, k->type)) {
-			err_at(L, s, "must be %s", type_name(k->type));
+		if (!cfg_type_ok(s, k->type)) {
+			cfg_err(L, s, "must be %s", type_name(k->type));
 			ok = false;
 		}
 	}
 	return ok;
 }
 
-static bool get_uint(struct loader *L, const config_setting_t *g,
-		     const char *name, long long min, long long max,
-		     uint32_t *out)
+bool cfg_get_uint(struct cfg_loader *L, const config_setting_t *g,
+		  const char *name, long long min, long long max,
+		  uint32_t *out)
 {
 	config_setting_t *s = config_setting_get_member(g, name);
-	if (!s || !type_ok(s, K_INT))
+	if (!s || !cfg_type_ok(s, K_INT))
 		return false;
 	long long v = config_setting_get_int64(s);
 	/* libconfig stores 0x80000000..0xffffffff as a negative 32-bit
@@ -168,147 +248,64 @@ static bool get_uint(struct loader *L, const config_setting_t *g,
 	    config_setting_get_format(s) == CONFIG_FORMAT_HEX)
 		v = (long long)(uint32_t)v;
 	if (v < min || v > max) {
-		err_at(L, s, "%lld is out of range (%lld..%lld)", v, min, max);
+		cfg_err(L, s, "%lld is out of range (%lld..%lld)", v, min,
+			max);
 		return false;
 	}
 	*out = (uint32_t)v;
 	return true;
 }
 
-static void get_bool(const config_setting_t *g, const char *name, bool *out)
+void cfg_get_bool(const config_setting_t *g, const char *name, bool *out)
 {
 	config_setting_t *s = config_setting_get_member(g, name);
-	if (s && type_ok(s, K_BOOL))
+	if (s && cfg_type_ok(s, K_BOOL))
 		*out = config_setting_get_bool(s) != 0;
 }
 
-static const config_setting_t *get_string(const config_setting_t *g,
-					  const char *name, const char **out)
+const config_setting_t *cfg_get_string(const config_setting_t *g,
+				       const char *name, const char **out)
 {
 	config_setting_t *s = config_setting_get_member(g, name);
-	if (!s || !type_ok(s, K_STRING))
+	if (!s || !cfg_type_ok(s, K_STRING))
 		return NULL;
 	*out = config_setting_get_string(s);
 	return s;
 }
 
-static bool valid_ifname(const char *s)
+static char *dir_of(const char *path)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n >= CG_IFNAME_MAX || !strcmp(s, ".") ||
-	    !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] == 0x7f)
-			return false;
-	return true;
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
 }
 
-static void load_ifname(struct loader *L, const config_setting_t *g,
-			const char *key, char *out)
+char *cg_config_resolve(const char *dir, const char *p)
 {
-	const char *v;
-	const config_setting_t *s = get_string(g, key, &v);
-	if (!s)
-		return;
-	if (!valid_ifname(v)) {
-		err_at(L, s, "\"%s\" is not a network interface name", v);
-		return;
-	}
-	snprintf(out, CG_IFNAME_MAX, "%s", v);
+	if (p[0] == '/' || !dir || !dir[0])
+		return strdup(p);
+	size_t n = strlen(dir) + 1 + strlen(p) + 1;
+	char *out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s/%s", dir, p);
+	return out;
 }
 
-static unsigned popcount32(uint32_t v)
+char *cfg_path_of(struct cfg_loader *L, const config_setting_t *s,
+		  const char *value)
 {
-	unsigned n = 0;
-	for (; v; v &= v - 1)
-		n++;
-	return n;
+	char *dir = dir_of(cfg_file(L, s));
+	char *p = dir ? cg_config_resolve(dir, value) : NULL;
+	free(dir);
+	if (!p)
+		cfg_err(L, s, "out of memory");
+	return p;
 }
 
-static void load_gateway(struct loader *L, const config_setting_t *g)
-{
-	static const struct key keys[] = {
-		{"lan", K_STRING},  {"wan", K_STRING},
-		{"fail_open", K_BOOL}, {"firewall", K_STRING},
-		{"mark_mask", K_INT},
-	};
-	check_keys(L, g, keys, sizeof(keys) / sizeof(keys[0]));
-	struct cg_config *c = L->cfg;
-	load_ifname(L, g, "lan", c->lan);
-	load_ifname(L, g, "wan", c->wan);
-	if (c->lan[0] && !strcmp(c->lan, c->wan))
-		err_at(L, config_setting_get_member(g, "wan"),
-		       "the WAN interface must differ from the LAN one");
-	get_bool(g, "fail_open", &c->fail_open);
-
-	const char *fw;
-	const config_setting_t *s = get_string(g, "firewall", &fw);
-	if (s) {
-		if (!strcmp(fw, "auto"))
-			c->firewall = CG_FW_AUTO;
-		else if (!strcmp(fw, "nft"))
-			c->firewall = CG_FW_NFT;
-		else if (!strcmp(fw, "legacy"))
-			c->firewall = CG_FW_LEGACY;
-		else
-			err_at(L, s, "\"%s\": use \"auto\", \"nft\" or "
-				     "\"legacy\"",
-			       fw);
-	}
-
-	uint32_t mask;
-	if (get_uint(L, g, "mark_mask", 1, UINT32_MAX, &mask)) {
-		if (popcount32(mask) != 2)
-			err_at(L, config_setting_get_member(g, "mark_mask"),
-			       "0x%x: give exactly two bits (e.g. 0x300000); "
-			       "the gateway stores allow/block/watch in them",
-			       mask);
-		else
-			c->mark_mask = mask;
-	}
-}
-
-static void load_queue(struct loader *L, const config_setting_t *g)
-{
-	static const struct key keys[] = {
-		{"first", K_INT},      {"count", K_INT}, {"length", K_INT},
-		{"copy_range", K_INT}, {"batch", K_INT},
-	};
-	check_keys(L, g, keys, sizeof(keys) / sizeof(keys[0]));
-	struct cg_config *c = L->cfg;
-	uint32_t v;
-	if (get_uint(L, g, "first", 0, 65535, &v))
-		c->queue_first = (uint16_t)v;
-	if (get_uint(L, g, "count", 0, CG_QUEUE_MAX_COUNT, &v))
-		c->queue_count = (uint16_t)v;
-	if (c->queue_first + (c->queue_count ? c->queue_count : 1) > 65536)
-		err_at(L, g, "queues %u.. run past queue number 65535",
-		       c->queue_first);
-	get_uint(L, g, "length", 64, 1u << 20, &c->queue_length);
-	/* 1500 is the least that holds a full-size segment; 65535 is the
-	 * most the kernel copies. */
-	get_uint(L, g, "copy_range", 1500, 65535, &c->copy_range);
-	get_uint(L, g, "batch", 1, 256, &c->batch);
-}
-
-static void load_inspect(struct loader *L, const config_setting_t *g)
-{
-	static const struct key keys[] = {
-		{"max_flows", K_INT}, {"idle_timeout", K_INT},
-		{"max_packets", K_INT}, {"dpi_flows", K_INT},
-		{"buffers", K_INT},
-	};
-	check_keys(L, g, keys, sizeof(keys) / sizeof(keys[0]));
-	struct cg_config *c = L->cfg;
-	get_uint(L, g, "max_flows", 64, 1u << 22, &c->max_flows);
-	get_uint(L, g, "idle_timeout", 5, 86400, &c->idle_timeout_s);
-	get_uint(L, g, "max_packets", 4, 1000, &c->max_packets);
-	get_uint(L, g, "dpi_flows", 16, 1u << 22, &c->dpi_flows);
-	get_uint(L, g, "buffers", 4, 1u << 20, &c->buffers);
-}
-
-static bool valid_list_name(const char *s)
+bool cfg_valid_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (!n || n > 40)
@@ -322,197 +319,182 @@ static bool valid_list_name(const char *s)
 	return true;
 }
 
-static void load_list(struct loader *L, const config_setting_t *item)
+struct cg_config_ref cfg_ref(struct cfg_loader *L, const config_setting_t *s,
+			     const char *name)
 {
-	static const struct key keys[] = {
-		{"name", K_STRING},
-		{"files", K_LIST},
-		{"format", K_STRING},
-	};
-	if (!type_ok(item, K_GROUP)) {
-		err_at(L, item, "each list is a group: { name = \"...\"; "
-				"files = [ \"...\" ]; }");
-		return;
+	struct cg_config_ref r = {strdup(name), strdup(cfg_file(L, s)),
+				  cfg_line(s)};
+	if (!r.name || !r.file) {
+		cfg_ref_free(&r);
+		cfg_err(L, s, "out of memory");
 	}
-	check_keys(L, item, keys, sizeof(keys) / sizeof(keys[0]));
-	struct cg_config *c = L->cfg;
-	struct cg_config_list *l = &c->lists[c->nlists];
-	memset(l, 0, sizeof(*l));
-	l->line = config_setting_source_line(item);
-
-	const char *name = NULL;
-	const config_setting_t *ns = get_string(item, "name", &name);
-	if (!ns) {
-		if (!config_setting_get_member(item, "name"))
-			err_at(L, item, "a list needs a name");
-		return;
-	}
-	if (!valid_list_name(name)) {
-		err_at(L, ns, "\"%s\": a list name is 1-40 letters, digits, "
-			      "'-' or '_'",
-		       name);
-		return;
-	}
-	for (size_t i = 0; i < c->nlists; i++)
-		if (!strcmp(c->lists[i].name, name)) {
-			err_at(L, ns, "list \"%s\" is already defined at "
-				      "line %u",
-			       name, c->lists[i].line);
-			return;
-		}
-
-	const char *fmt;
-	const config_setting_t *fs = get_string(item, "format", &fmt);
-	if (fs && cg_list_format_parse(fmt, &l->format) < 0)
-		err_at(L, fs, "\"%s\": use \"auto\", \"hosts\", \"domains\" "
-			      "or \"adblock\"",
-		       fmt);
-
-	config_setting_t *files = config_setting_get_member(item, "files");
-	if (!files || !type_ok(files, K_LIST) ||
-	    config_setting_length(files) == 0) {
-		if (!files)
-			err_at(L, item, "list \"%s\" needs files = [ ... ]",
-			       name);
-		else if (type_ok(files, K_LIST))
-			err_at(L, files, "list \"%s\" has no files", name);
-		return;
-	}
-	int nf = config_setting_length(files);
-	l->files = calloc((size_t)nf, sizeof(char *));
-	l->name = strdup(name);
-	l->file = strdup(src_file(L, item));
-	if (!l->files || !l->name || !l->file) {
-		cg_diag_add(L->d, CG_SEV_ERROR, c->path, 0, "out of memory");
-		free(l->files);
-		free(l->name);
-		free(l->file);
-		return;
-	}
-	for (int i = 0; i < nf; i++) {
-		config_setting_t *f = config_setting_get_elem(files,
-							      (unsigned)i);
-		if (!type_ok(f, K_STRING) ||
-		    !*config_setting_get_string(f)) {
-			err_at(L, f, "a list file is a non-empty string");
-			continue;
-		}
-		char *p = strdup(config_setting_get_string(f));
-		if (p)
-			l->files[l->nfiles++] = p;
-	}
-	c->nlists++;
+	return r;
 }
 
-static void load_lists(struct loader *L, const config_setting_t *s)
+void cfg_ref_free(struct cg_config_ref *r)
 {
-	int n = config_setting_length(s);
-	L->cfg->lists = calloc((size_t)(n ? n : 1), sizeof(*L->cfg->lists));
-	if (!L->cfg->lists) {
-		cg_diag_add(L->d, CG_SEV_ERROR, L->cfg->path, 0,
-			    "out of memory");
-		return;
-	}
-	for (int i = 0; i < n; i++)
-		load_list(L, config_setting_get_elem(s, (unsigned)i));
+	free(r->name);
+	free(r->file);
+	r->name = r->file = NULL;
 }
 
-/* A list of names (block.lists, block.apps), each remembered with its
- * line so a later check can point at it. */
-static void load_refs(struct loader *L, const config_setting_t *g,
-		      const char *key, struct cg_config_ref **out, size_t *n)
+/* ---- gateway, queue, inspect, state, events ---- */
+
+static bool valid_ifname(const char *s)
 {
-	config_setting_t *s = config_setting_get_member(g, key);
-	if (!s || !type_ok(s, K_LIST))
-		return;
-	int len = config_setting_length(s);
-	*out = calloc((size_t)(len ? len : 1), sizeof(**out));
-	if (!*out)
-		return;
-	for (int i = 0; i < len; i++) {
-		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		if (!type_ok(e, K_STRING)) {
-			err_at(L, e, "must be a name in double quotes");
-			continue;
-		}
-		const char *v = config_setting_get_string(e);
-		bool dup = false;
-		for (size_t j = 0; j < *n; j++)
-			if (!strcasecmp((*out)[j].name, v))
-				dup = true;
-		if (dup) {
-			err_at(L, e, "\"%s\" is given twice", v);
-			continue;
-		}
-		struct cg_config_ref *r = &(*out)[*n];
-		r->name = strdup(v);
-		r->file = strdup(src_file(L, e));
-		if (!r->name || !r->file) {
-			free(r->name);
-			free(r->file);
-			continue;
-		}
-		r->line = config_setting_source_line(e);
-		(*n)++;
-	}
+	size_t n = strlen(s);
+	if (n == 0 || n >= CG_IFNAME_MAX || !strcmp(s, ".") ||
+	    !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] == 0x7f)
+			return false;
+	return true;
 }
 
-static void load_block(struct loader *L, const config_setting_t *g)
+static void load_ifname(struct cfg_loader *L, const config_setting_t *g,
+			const char *key, char *out)
 {
-	static const struct key keys[] = {
-		{"lists", K_LIST},
-		{"apps", K_LIST},
-	};
-	check_keys(L, g, keys, sizeof(keys) / sizeof(keys[0]));
-	struct cg_config *c = L->cfg;
-	load_refs(L, g, "lists", &c->block_lists, &c->nblock_lists);
-	load_refs(L, g, "apps", &c->block_apps, &c->nblock_apps);
-
-	const char *names[256];
-	size_t nn = 0;
-	for (size_t i = 0; i < c->nlists && nn < 256; i++)
-		names[nn++] = c->lists[i].name;
-	config_setting_t *ls = config_setting_get_member(g, "lists");
-	for (size_t i = 0; i < c->nblock_lists; i++) {
-		const struct cg_config_ref *r = &c->block_lists[i];
-		bool found = false;
-		for (size_t j = 0; j < c->nlists; j++)
-			if (!strcmp(c->lists[j].name, r->name))
-				found = true;
-		if (found)
-			continue;
-		const char *hint = cg_suggest(r->name, names, nn);
-		char path[64];
-		setting_path(ls, path, sizeof(path));
-		if (hint)
-			cg_diag_add(L->d, CG_SEV_ERROR, r->file, r->line,
-				    "%s: unknown list \"%s\" (did you mean "
-				    "\"%s\"?)",
-				    path, r->name, hint);
-		else
-			cg_diag_add(L->d, CG_SEV_ERROR, r->file, r->line,
-				    "%s: unknown list \"%s\" (lists are "
-				    "defined in lists = ( ... ))",
-				    path, r->name);
-	}
-}
-
-static void load_events(struct loader *L, const config_setting_t *g)
-{
-	static const struct key keys[] = {
-		{"file", K_STRING},
-	};
-	check_keys(L, g, keys, sizeof(keys) / sizeof(keys[0]));
 	const char *v;
-	const config_setting_t *s = get_string(g, "file", &v);
+	const config_setting_t *s = cfg_get_string(g, key, &v);
+	if (!s)
+		return;
+	if (!valid_ifname(v)) {
+		cfg_err(L, s, "\"%s\" is not a network interface name", v);
+		return;
+	}
+	snprintf(out, CG_IFNAME_MAX, "%s", v);
+}
+
+static unsigned popcount32(uint32_t v)
+{
+	unsigned n = 0;
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+static void load_gateway(struct cfg_loader *L, const config_setting_t *g)
+{
+	static const struct cfg_key keys[] = {
+		{"lan", K_STRING},       {"wan", K_STRING},
+		{"fail_open", K_BOOL},   {"firewall", K_STRING},
+		{"mark_mask", K_INT},
+	};
+	cfg_check_keys(L, g, CFG_KEYS(keys));
+	struct cg_config *c = L->cfg;
+	load_ifname(L, g, "lan", c->lan);
+	load_ifname(L, g, "wan", c->wan);
+	if (c->lan[0] && !strcmp(c->lan, c->wan))
+		cfg_err(L, config_setting_get_member(g, "wan"),
+			"the WAN interface must differ from the LAN one");
+	cfg_get_bool(g, "fail_open", &c->fail_open);
+
+	const char *fw;
+	const config_setting_t *s = cfg_get_string(g, "firewall", &fw);
+	if (s) {
+		if (!strcmp(fw, "auto"))
+			c->firewall = CG_FW_AUTO;
+		else if (!strcmp(fw, "nft"))
+			c->firewall = CG_FW_NFT;
+		else if (!strcmp(fw, "legacy"))
+			c->firewall = CG_FW_LEGACY;
+		else
+			cfg_err(L, s, "\"%s\": use \"auto\", \"nft\" or "
+				      "\"legacy\"",
+				fw);
+	}
+
+	uint32_t mask;
+	if (cfg_get_uint(L, g, "mark_mask", 1, UINT32_MAX, &mask)) {
+		if (popcount32(mask) != 3)
+			cfg_err(L, config_setting_get_member(g, "mark_mask"),
+				"0x%x: give exactly three bits (e.g. 0x700000); "
+				"the gateway stores allow, block, watch and "
+				"meter in them",
+				mask);
+		else
+			c->mark_mask = mask;
+	}
+}
+
+static void load_queue(struct cfg_loader *L, const config_setting_t *g)
+{
+	static const struct cfg_key keys[] = {
+		{"first", K_INT},      {"count", K_INT}, {"length", K_INT},
+		{"copy_range", K_INT}, {"batch", K_INT},
+	};
+	cfg_check_keys(L, g, CFG_KEYS(keys));
+	struct cg_config *c = L->cfg;
+	uint32_t v;
+	if (cfg_get_uint(L, g, "first", 0, 65535, &v))
+		c->queue_first = (uint16_t)v;
+	if (cfg_get_uint(L, g, "count", 0, CG_QUEUE_MAX_COUNT, &v))
+		c->queue_count = (uint16_t)v;
+	if (c->queue_first + (c->queue_count ? c->queue_count : 1) > 65536)
+		cfg_err(L, g, "queues %u.. run past queue number 65535",
+			c->queue_first);
+	cfg_get_uint(L, g, "length", 64, 1u << 20, &c->queue_length);
+	/* 1500 is the least that holds a full-size segment; 65535 is the
+	 * most the kernel copies. */
+	cfg_get_uint(L, g, "copy_range", 1500, 65535, &c->copy_range);
+	cfg_get_uint(L, g, "batch", 1, 256, &c->batch);
+}
+
+static void load_inspect(struct cfg_loader *L, const config_setting_t *g)
+{
+	static const struct cfg_key keys[] = {
+		{"max_flows", K_INT},   {"idle_timeout", K_INT},
+		{"max_packets", K_INT}, {"dpi_flows", K_INT},
+		{"buffers", K_INT},     {"meter_interval", K_INT},
+	};
+	cfg_check_keys(L, g, CFG_KEYS(keys));
+	struct cg_config *c = L->cfg;
+	cfg_get_uint(L, g, "max_flows", 64, 1u << 22, &c->max_flows);
+	cfg_get_uint(L, g, "idle_timeout", 5, 86400, &c->idle_timeout_s);
+	cfg_get_uint(L, g, "max_packets", 4, 1000, &c->max_packets);
+	cfg_get_uint(L, g, "dpi_flows", 16, 1u << 22, &c->dpi_flows);
+	cfg_get_uint(L, g, "buffers", 4, 1u << 20, &c->buffers);
+	/* A budget is counted in minutes; a heartbeat rarer than that
+	 * would miss minutes of use. */
+	cfg_get_uint(L, g, "meter_interval", 1, 60, &c->meter_interval_s);
+}
+
+static void load_path_setting(struct cfg_loader *L, const config_setting_t *g,
+			      const char *key, char **out)
+{
+	const char *v;
+	const config_setting_t *s = cfg_get_string(g, key, &v);
 	if (!s)
 		return;
 	if (!*v) {
-		err_at(L, s, "give a file name, or remove the setting to turn "
-			     "events off");
+		cfg_err(L, s, "give a path, or remove the setting");
 		return;
 	}
-	L->cfg->events_file = cg_config_path(L->cfg, v);
+	free(*out);
+	*out = cfg_path_of(L, s, v);
+}
+
+static void load_state(struct cfg_loader *L, const config_setting_t *g)
+{
+	static const struct cfg_key keys[] = {
+		{"dir", K_STRING},
+		{"cache", K_STRING},
+		{"control", K_STRING},
+	};
+	cfg_check_keys(L, g, CFG_KEYS(keys));
+	load_path_setting(L, g, "dir", &L->cfg->state_dir);
+	load_path_setting(L, g, "cache", &L->cfg->cache_dir);
+	load_path_setting(L, g, "control", &L->cfg->control);
+}
+
+static void load_events(struct cfg_loader *L, const config_setting_t *g)
+{
+	static const struct cfg_key keys[] = {
+		{"file", K_STRING},
+	};
+	cfg_check_keys(L, g, CFG_KEYS(keys));
+	load_path_setting(L, g, "file", &L->cfg->events_file);
 }
 
 void cg_config_defaults(struct cg_config *c)
@@ -520,7 +502,7 @@ void cg_config_defaults(struct cg_config *c)
 	memset(c, 0, sizeof(*c));
 	c->fail_open = true;
 	c->firewall = CG_FW_AUTO;
-	c->mark_mask = 0x00300000;
+	c->mark_mask = 0x00700000;
 	c->queue_first = 0;
 	c->queue_count = 0;
 	c->queue_length = 4096;
@@ -531,35 +513,22 @@ void cg_config_defaults(struct cg_config *c)
 	c->max_packets = 32;
 	c->dpi_flows = 4096;
 	c->buffers = 256;
+	c->meter_interval_s = 60;
+	c->control = strdup("/run/cafeguard/control");
 }
 
 static void derive_marks(struct cg_config *c)
 {
-	uint32_t low = c->mark_mask & (~c->mark_mask + 1);
-	c->mark_allow = low;
-	c->mark_block = c->mark_mask & ~low;
-	c->mark_watch = c->mark_mask;
-}
-
-char *cg_config_path(const struct cg_config *cfg, const char *p)
-{
-	if (p[0] == '/' || !cfg->dir || !cfg->dir[0])
-		return strdup(p);
-	size_t n = strlen(cfg->dir) + 1 + strlen(p) + 1;
-	char *out = malloc(n);
-	if (out)
-		snprintf(out, n, "%s/%s", cfg->dir, p);
-	return out;
-}
-
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
+	/* The mask's three bits, low to high, hold a 3-bit state. */
+	uint32_t bits[3], m = c->mark_mask;
+	for (int i = 0; i < 3; i++) {
+		bits[i] = m & (~m + 1);
+		m &= m - 1;
+	}
+	c->mark_allow = bits[0];
+	c->mark_block = bits[1];
+	c->mark_watch = bits[0] | bits[1];
+	c->mark_meter = bits[2];
 }
 
 int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
@@ -568,15 +537,15 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 	size_t errors_before = d->errors;
 	cfg->path = strdup(path);
 	cfg->dir = dir_of(path);
-	if (!cfg->path || !cfg->dir) {
+	if (!cfg->path || !cfg->dir || !cfg->control) {
 		cg_diag_add(d, CG_SEV_ERROR, path, 0, "out of memory");
 		return -1;
 	}
 
 	config_t lc;
 	config_init(&lc);
-	/* @include "x.conf" is resolved next to the including file, like
-	 * every other path in a rule set. */
+	/* @include "x.conf" is resolved next to the main file, like every
+	 * other path written there. */
 	config_set_include_dir(&lc, cfg->dir);
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		const char *ef = config_error_file(&lc);
@@ -584,43 +553,59 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 			cg_diag_add(d, CG_SEV_ERROR, path, 0,
 				    "cannot read configuration: %s",
 				    strerror(errno ? errno : ENOENT));
-		else
-			cg_diag_add(d, CG_SEV_ERROR, ef ? ef : path,
-				    (unsigned)config_error_line(&lc), "%s",
-				    config_error_text(&lc));
+		else {
+			char *ep = ef && strcmp(ef, path) && ef[0] != '/'
+					   ? join_clean(cfg->dir, ef)
+					   : NULL;
+			const char *text = config_error_text(&lc);
+			/* libconfig 1.5 joins every @include path, even an
+			 * absolute one, to the folder of the main file. */
+			bool inc = text && strstr(text, "include file");
+			cg_diag_add(d, CG_SEV_ERROR,
+				    ep ? ep : (ef ? ef : path),
+				    (unsigned)config_error_line(&lc), "%s%s",
+				    text ? text : "syntax error",
+				    inc ? " (an @include path is relative to "
+					  "the folder of the main configuration "
+					  "file)"
+					: "");
+			free(ep);
+		}
 		config_destroy(&lc);
 		return -1;
 	}
 
-	struct loader L = {cfg, d};
+	struct cfg_loader L = {.cfg = cfg, .d = d};
 	config_setting_t *root = config_root_setting(&lc);
-	static const struct key top[] = {
-		{"gateway", K_GROUP}, {"queue", K_GROUP}, {"inspect", K_GROUP},
-		{"lists", K_LIST},    {"block", K_GROUP}, {"events", K_GROUP},
+	static const struct cfg_key top[] = {
+		{"gateway", K_GROUP},   {"queue", K_GROUP},
+		{"inspect", K_GROUP},   {"state", K_GROUP},
+		{"events", K_GROUP},    {"categories", K_LIST},
+		{"profiles", K_LIST},   {"seats", K_LIST},
+		{"default_profile", K_STRING}, {"expect", K_LIST},
 	};
-	check_keys(&L, root, top, sizeof(top) / sizeof(top[0]));
+	cfg_check_keys(&L, root, CFG_KEYS(top));
 
-	config_setting_t *s;
-	if ((s = config_setting_get_member(root, "gateway")) &&
-	    type_ok(s, K_GROUP))
-		load_gateway(&L, s);
-	if ((s = config_setting_get_member(root, "queue")) &&
-	    type_ok(s, K_GROUP))
-		load_queue(&L, s);
-	if ((s = config_setting_get_member(root, "inspect")) &&
-	    type_ok(s, K_GROUP))
-		load_inspect(&L, s);
-	if ((s = config_setting_get_member(root, "lists")) &&
-	    type_ok(s, K_LIST))
-		load_lists(&L, s);
-	if ((s = config_setting_get_member(root, "block")) &&
-	    type_ok(s, K_GROUP))
-		load_block(&L, s);
-	if ((s = config_setting_get_member(root, "events")) &&
-	    type_ok(s, K_GROUP))
-		load_events(&L, s);
-
+	static const struct {
+		const char *name;
+		void (*load)(struct cfg_loader *, const config_setting_t *);
+	} groups[] = {
+		{"gateway", load_gateway}, {"queue", load_queue},
+		{"inspect", load_inspect}, {"state", load_state},
+		{"events", load_events},
+	};
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		config_setting_t *s =
+			config_setting_get_member(root, groups[i].name);
+		if (s && cfg_type_ok(s, K_GROUP))
+			groups[i].load(&L, s);
+	}
+	cfg_load_rules(&L, root);
 	config_destroy(&lc);
+	for (size_t i = 0; i < L.ninc; i++) {
+		free(L.inc_raw[i]);
+		free(L.inc_path[i]);
+	}
 
 	if (cfg->queue_count == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -636,24 +621,10 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 
 void cg_config_free(struct cg_config *cfg)
 {
-	for (size_t i = 0; i < cfg->nlists; i++) {
-		for (size_t j = 0; j < cfg->lists[i].nfiles; j++)
-			free(cfg->lists[i].files[j]);
-		free(cfg->lists[i].files);
-		free(cfg->lists[i].name);
-		free(cfg->lists[i].file);
-	}
-	free(cfg->lists);
-	for (size_t i = 0; i < cfg->nblock_lists; i++) {
-		free(cfg->block_lists[i].name);
-		free(cfg->block_lists[i].file);
-	}
-	free(cfg->block_lists);
-	for (size_t i = 0; i < cfg->nblock_apps; i++) {
-		free(cfg->block_apps[i].name);
-		free(cfg->block_apps[i].file);
-	}
-	free(cfg->block_apps);
+	cfg_free_rules(cfg);
+	free(cfg->state_dir);
+	free(cfg->cache_dir);
+	free(cfg->control);
 	free(cfg->events_file);
 	free(cfg->path);
 	free(cfg->dir);

@@ -113,14 +113,17 @@ static char lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Levenshtein distance with two rows; words are short (setting, app and
- * list names), longer ones are not worth a suggestion. */
+/* Edit distance counting a swap of two neighbours as one edit ("kdis"
+ * for "kids" is the commonest typo), three rows; words are short
+ * (setting, app and category names), longer ones are not worth a
+ * suggestion. */
 static size_t distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 63 || lb > 63)
 		return SIZE_MAX;
-	size_t prev[64], cur[64];
+	size_t rows[3][64];
+	size_t *pprev = rows[0], *prev = rows[1], *cur = rows[2];
 	for (size_t j = 0; j <= lb; j++)
 		prev[j] = j;
 	for (size_t i = 1; i <= la; i++) {
@@ -129,8 +132,16 @@ static size_t distance(const char *a, const char *b)
 			size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
 			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1,
 				      prev[j - 1] + cost);
+			if (i > 1 && j > 1 &&
+			    lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) &&
+			    pprev[j - 2] + 1 < cur[j])
+				cur[j] = pprev[j - 2] + 1;
 		}
-		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+		size_t *t = pprev;
+		pprev = prev;
+		prev = cur;
+		cur = t;
 	}
 	return prev[lb];
 }

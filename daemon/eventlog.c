@@ -185,10 +185,16 @@ size_t cg_event_to_json(const struct cg_event *e, char *out, size_t outsz)
 		o = put_field(out, outsz, o, "host", e->host);
 	if (e->app[0])
 		o = put_field(out, outsz, o, "app", e->app);
+	if (e->seat[0])
+		o = put_field(out, outsz, o, "seat", e->seat);
+	if (e->profile[0])
+		o = put_field(out, outsz, o, "profile", e->profile);
 	if (e->reason[0])
 		o = put_field(out, outsz, o, "reason", e->reason);
-	if (e->list[0])
-		o = put_field(out, outsz, o, "list", e->list);
+	if (e->rule[0])
+		o = put_field(out, outsz, o, "rule", e->rule);
+	if (e->category[0])
+		o = put_field(out, outsz, o, "category", e->category);
 	if (e->entry[0])
 		o = put_field(out, outsz, o, "entry", e->entry);
 	if (e->file[0]) {

@@ -164,11 +164,27 @@ static size_t add(char *out, size_t outsz, size_t o, const char *fmt, ...)
 	return n < 0 ? outsz : o + (size_t)n;
 }
 
-/* The decided-connection rules shared by both chains. */
+/*
+ * The decided-connection rules shared by both chains.  Our own verdict
+ * marks come first: a packet re-entering after NF_REPEAT must have its
+ * mark saved whatever its connmark says now (a metered connection being
+ * cut carries the meter connmark and a block mark).
+ */
 static size_t add_mark_rules(char *out, size_t sz, size_t o,
 			     const struct cg_config *c, const char *chain)
 {
 	uint32_t m = c->mark_mask;
+	const uint32_t vals[4] = {c->mark_allow, c->mark_block, c->mark_watch,
+				  c->mark_meter};
+	const char *ends[4] = {"RETURN", "DROP", "RETURN", "RETURN"};
+	for (int i = 0; i < 4; i++) {
+		o = add(out, sz, o,
+			"-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --save-mark "
+			"--nfmask 0x%x --ctmask 0x%x\n",
+			chain, vals[i], m, m, m);
+		o = add(out, sz, o, "-A %s -m mark --mark 0x%x/0x%x -j %s\n",
+			chain, vals[i], m, ends[i]);
+	}
 	o = add(out, sz, o, "-A %s -m connmark --mark 0x%x/0x%x -j RETURN\n",
 		chain, c->mark_allow, m);
 	o = add(out, sz, o, "-A %s -m connmark --mark 0x%x/0x%x -j DROP\n",
@@ -177,16 +193,22 @@ static size_t add_mark_rules(char *out, size_t sz, size_t o,
 		"-A %s -m connmark --mark 0x%x/0x%x -m conntrack --ctdir REPLY "
 		"-j RETURN\n",
 		chain, c->mark_watch, m);
-	const uint32_t vals[3] = {c->mark_allow, c->mark_block, c->mark_watch};
-	const char *ends[3] = {"RETURN", "DROP", "RETURN"};
-	for (int i = 0; i < 3; i++) {
-		o = add(out, sz, o,
-			"-A %s -m mark --mark 0x%x/0x%x -j CONNMARK --save-mark "
-			"--nfmask 0x%x --ctmask 0x%x\n",
-			chain, vals[i], m, m, m);
-		o = add(out, sz, o, "-A %s -m mark --mark 0x%x/0x%x -j %s\n",
-			chain, vals[i], m, ends[i]);
-	}
+	/* A metered connection: the kernel carries it, but lets one packet
+	 * per heartbeat period through to us, with its mark restored so
+	 * we know it for a heartbeat. */
+	unsigned per_min = 60u / (c->meter_interval_s ? c->meter_interval_s : 60);
+	o = add(out, sz, o,
+		"-A %s -m connmark --mark 0x%x/0x%x -m hashlimit "
+		"--hashlimit-upto %u/min --hashlimit-burst 1 --hashlimit-mode "
+		"srcip,srcport,dstip,dstport --hashlimit-name cg-meter-%s "
+		"--hashlimit-htable-expire %u -j %s\n",
+		chain, c->mark_meter, m, per_min ? per_min : 1,
+		strcmp(chain, CG_FW_CHAIN_IN) ? "fwd" : "in",
+		2000u * (c->meter_interval_s ? c->meter_interval_s : 60) +
+			10000u,
+		CG_FW_CHAIN_METER);
+	o = add(out, sz, o, "-A %s -m connmark --mark 0x%x/0x%x -j RETURN\n",
+		chain, c->mark_meter, m);
 	return o;
 }
 
@@ -209,8 +231,13 @@ size_t cg_fw_script_install(const struct cg_config *c, int family, char *out,
 {
 	(void)family; /* the same rules serve IPv4 and IPv6 */
 	size_t o = 0;
-	o = add(out, sz, o, "*filter\n:%s - [0:0]\n:%s - [0:0]\n",
-		CG_FW_CHAIN_FWD, CG_FW_CHAIN_IN);
+	o = add(out, sz, o, "*filter\n:%s - [0:0]\n:%s - [0:0]\n:%s - [0:0]\n",
+		CG_FW_CHAIN_FWD, CG_FW_CHAIN_IN, CG_FW_CHAIN_METER);
+	o = add(out, sz, o,
+		"-A %s -j CONNMARK --restore-mark --nfmask 0x%x --ctmask 0x%x\n",
+		CG_FW_CHAIN_METER, c->mark_mask, c->mark_mask);
+	o = add(out, sz, o, "-A %s ", CG_FW_CHAIN_METER);
+	o = add_queue_target(out, sz, o, c);
 
 	o = add_mark_rules(out, sz, o, c, CG_FW_CHAIN_FWD);
 	const char *protos[2] = {"tcp", "udp"};

@@ -6,6 +6,7 @@
  *   hosts    "ADDR name..."
  *   domains  "name", "*.name", dnsmasq "server=/name/..." and friends
  *   adblock  "||name^$options"
+ *   hashed   32, 40 or 64 hex digits: an MD5, SHA-1 or SHA-256 digest
  * A line that would be an entry in another format is skipped as
  * CG_SKIP_WRONG_FORMAT, so a declared format catches a file given the
  * wrong type; lines that are no entry anywhere get their own reason.
@@ -33,10 +34,11 @@
 #define READ_CHUNK ((size_t)1 << 20)
 
 static const char *const format_names[] = {
-    [CG_LIST_AUTO] = "auto",
-    [CG_LIST_HOSTS] = "hosts",
-    [CG_LIST_DOMAINS] = "domains",
-    [CG_LIST_ADBLOCK] = "adblock",
+    [CG_LIST_AUTO] = "auto",	   /* every form below */
+    [CG_LIST_HOSTS] = "hosts",	   /* ADDR name... */
+    [CG_LIST_DOMAINS] = "domains", /* name, *.name, dnsmasq */
+    [CG_LIST_ADBLOCK] = "adblock", /* ||name^ */
+    [CG_LIST_HASHED] = "hashed",   /* hex digests */
 };
 
 int cg_list_format_parse(const char *s, enum cg_list_format *out)
@@ -212,6 +214,7 @@ enum form {
 	FORM_HOSTS,
 	FORM_DOMAIN, /* plain, "*." wildcard, dnsmasq */
 	FORM_ADBLOCK,
+	FORM_HASHED,
 };
 
 static bool format_accepts(enum cg_list_format fmt, enum form f)
@@ -225,6 +228,8 @@ static bool format_accepts(enum cg_list_format fmt, enum form f)
 		return f == FORM_DOMAIN;
 	case CG_LIST_ADBLOCK:
 		return f == FORM_ADBLOCK;
+	case CG_LIST_HASHED:
+		return f == FORM_HASHED;
 	}
 	return false;
 }
@@ -235,15 +240,23 @@ static enum cg_list_line skip(enum cg_list_skip *why, enum cg_list_skip r)
 	return CG_LINE_SKIPPED;
 }
 
-/* One name already canonicalised in buf. */
+/* What the callback said, as the line's result. */
+static enum cg_list_line called(int r, enum cg_list_skip *why)
+{
+	if (r < 0)
+		return CG_LINE_ABORTED;
+	return r > 0 ? skip(why, CG_SKIP_WRONG_FORMAT) : CG_LINE_ENTRY;
+}
+
+/* One entry already in its canonical text in buf. */
 static enum cg_list_line one_entry(enum form f, enum cg_list_format fmt,
-				   const char *buf, size_t len,
-				   cg_list_entry_fn fn, void *ctx,
+				   enum cg_digest kind, const char *buf,
+				   size_t len, cg_list_entry_fn fn, void *ctx,
 				   enum cg_list_skip *why)
 {
 	if (!format_accepts(fmt, f))
 		return skip(why, CG_SKIP_WRONG_FORMAT);
-	return fn(ctx, buf, len) < 0 ? CG_LINE_ABORTED : CG_LINE_ENTRY;
+	return called(fn(ctx, kind, buf, len), why);
 }
 
 /*
@@ -267,8 +280,9 @@ static enum cg_list_line name_list(enum form f, enum cg_list_format fmt,
 				q++;
 			if (!name_token(t, (size_t)(q - t), buf, &len, why))
 				return CG_LINE_SKIPPED;
-			if (pass == 1 && fn(ctx, buf, len) < 0)
-				return CG_LINE_ABORTED;
+			int r = pass ? fn(ctx, CG_DIGEST_NONE, buf, len) : 0;
+			if (r)
+				return called(r, why);
 			if (q == end)
 				break;
 			q++;
@@ -310,7 +324,8 @@ static enum cg_list_line adblock_rule(const char *p, const char *end,
 	size_t len;
 	if (!name_token(name, (size_t)(name_end - name), buf, &len, why))
 		return CG_LINE_SKIPPED;
-	return one_entry(FORM_ADBLOCK, fmt, buf, len, fn, ctx, why);
+	return one_entry(FORM_ADBLOCK, fmt, CG_DIGEST_NONE, buf, len, fn, ctx,
+			 why);
 }
 
 /*
@@ -332,6 +347,25 @@ static enum cg_list_line dnsmasq_rule(const char *p, const char *end,
 }
 
 static const char *const dnsmasq_keys[] = {"server=/", "address=/", "local=/"};
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/* The digest a token of only hex digits is by its length, else NONE. */
+static enum cg_digest digest_kind(const char *p, size_t n)
+{
+	enum cg_digest kind = n == 32	? CG_DIGEST_MD5
+			      : n == 40 ? CG_DIGEST_SHA1
+			      : n == 64 ? CG_DIGEST_SHA256
+					: CG_DIGEST_NONE;
+	for (size_t i = 0; kind != CG_DIGEST_NONE && i < n; i++)
+		if (!is_hex(p[i]))
+			kind = CG_DIGEST_NONE;
+	return kind;
+}
 
 static bool starts_with(const char *p, const char *end, const char *s)
 {
@@ -400,7 +434,8 @@ enum cg_list_line cg_listfile_parse_line(const char *line, size_t len,
 			return skip(why, CG_SKIP_BAD_NAME);
 		if (!name_token(p + 2, (size_t)(end - p - 2), buf, &nlen, why))
 			return CG_LINE_SKIPPED;
-		return one_entry(FORM_DOMAIN, fmt, buf, nlen, fn, ctx, why);
+		return one_entry(FORM_DOMAIN, fmt, CG_DIGEST_NONE, buf, nlen,
+				 fn, ctx, why);
 	}
 
 	const char *t = p;
@@ -408,9 +443,18 @@ enum cg_list_line cg_listfile_parse_line(const char *line, size_t len,
 		t++;
 	size_t tlen = (size_t)(t - p);
 	if (t == end) {
+		enum cg_digest kind = digest_kind(p, tlen);
+		if (kind != CG_DIGEST_NONE) {
+			for (size_t i = 0; i < tlen; i++)
+				buf[i] = (char)(p[i] | 0x20); /* hex: lower */
+			buf[tlen] = '\0';
+			return one_entry(FORM_HASHED, fmt, kind, buf, tlen, fn,
+					 ctx, why);
+		}
 		if (!name_token(p, tlen, buf, &nlen, why))
 			return CG_LINE_SKIPPED;
-		return one_entry(FORM_DOMAIN, fmt, buf, nlen, fn, ctx, why);
+		return one_entry(FORM_DOMAIN, fmt, CG_DIGEST_NONE, buf, nlen,
+				 fn, ctx, why);
 	}
 	/* Several words: a hosts line, whatever the address ("0.0.0.0",
 	 * "127.0.0.1", "::1", "fe80::1%lo0"). */
@@ -427,19 +471,40 @@ enum cg_list_line cg_listfile_parse_line(const char *line, size_t len,
 struct load {
 	const char *path;
 	enum cg_list_format fmt;
-	struct cg_domainset_builder *b;
+	struct cg_domainset_builder **b;
 	uint16_t source;
 	uint32_t line;
 	struct cg_diag *d;
 	struct cg_listfile_stats *st;
 };
 
-static int add_entry(void *vctx, const char *canon, size_t len)
+static unsigned hex_value(char c)
+{
+	return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
+}
+
+static int add_entry(void *vctx, enum cg_digest kind, const char *text,
+		     size_t len)
 {
 	struct load *l = vctx;
+	struct cg_domainset_builder *b = l->b[kind];
+	if (!b)
+		return 1;
 	bool dup = false;
-	if (cg_domainset_builder_add(l->b, canon, len, l->source, l->line,
-				     &dup) < 0)
+	int rc;
+	if (kind == CG_DIGEST_NONE) {
+		rc = cg_domainset_builder_add(b, text, len, l->source, l->line,
+					      &dup);
+	} else {
+		/* Only the key's 8 bytes are kept (see domainset.h). */
+		uint8_t d[8];
+		for (size_t i = 0; i < sizeof(d); i++)
+			d[i] = (uint8_t)(hex_value(text[2 * i]) << 4 |
+					 hex_value(text[2 * i + 1]));
+		rc = cg_domainset_builder_add_hash(
+		    b, cg_domainset_digest_key(d), l->source, l->line, &dup);
+	}
+	if (rc < 0)
 		return -1;
 	if (dup)
 		l->st->duplicates++;
@@ -474,6 +539,21 @@ static void quote_line(char *out, size_t outsz, const char *p, size_t len)
 	out[o] = '\0';
 }
 
+/* Lines a list of this kind carries by nature (addresses in a hosts
+ * file, cosmetic rules in an AdBlock list) are noted; lines that look
+ * like a mistake in the list are warnings. */
+static enum cg_severity skip_severity(enum cg_list_skip why)
+{
+	switch (why) {
+	case CG_SKIP_BAD_NAME:
+	case CG_SKIP_WRONG_FORMAT:
+	case CG_SKIP_TOO_LONG:
+		return CG_SEV_WARNING;
+	default:
+		return CG_SEV_NOTE;
+	}
+}
+
 static int load_line(struct load *l, const char *p, size_t len)
 {
 	struct cg_listfile_stats *st = l->st;
@@ -503,7 +583,7 @@ static int load_line(struct load *l, const char *p, size_t len)
 		if (st->skipped <= CG_LISTFILE_REPORT_MAX) {
 			char q[REPORT_COLS * 4 + 8];
 			quote_line(q, sizeof(q), p, len);
-			cg_diag_add(l->d, CG_SEV_WARNING, l->path, l->line,
+			cg_diag_add(l->d, skip_severity(why), l->path, l->line,
 				    "skipped: %s: %s", cg_list_skip_str(why),
 				    q);
 		}
@@ -516,9 +596,11 @@ static int load_line(struct load *l, const char *p, size_t len)
 	return -1;
 }
 
-static void summarise(const struct load *l)
+void cg_listfile_summarise(struct cg_diag *d, const char *path,
+			   const struct cg_listfile_stats *st)
 {
-	const struct cg_listfile_stats *st = l->st;
+	if (!st->skipped)
+		return;
 	char why[512];
 	size_t o = 0;
 	why[0] = '\0';
@@ -531,8 +613,13 @@ static void summarise(const struct load *l)
 		if (w > 0)
 			o += (size_t)w;
 	}
-	cg_diag_add(l->d, CG_SEV_WARNING, l->path, 0, "skipped %zu line%s (%s)",
-		    st->skipped, st->skipped == 1 ? "" : "s", why);
+	enum cg_severity sev = CG_SEV_NOTE;
+	for (int k = 0; k < CG_SKIP__COUNT; k++)
+		if (st->skipped_by[k] &&
+		    skip_severity((enum cg_list_skip)k) == CG_SEV_WARNING)
+			sev = CG_SEV_WARNING;
+	cg_diag_add(d, sev, path, 0, "skipped %zu line%s (%s)", st->skipped,
+		    st->skipped == 1 ? "" : "s", why);
 }
 
 /*
@@ -610,8 +697,9 @@ static int read_lines(struct load *l, int fd, char *buf)
 }
 
 int cg_listfile_load(const char *path, enum cg_list_format fmt,
-		     struct cg_domainset_builder *b, uint16_t source,
-		     struct cg_diag *d, struct cg_listfile_stats *stats)
+		     struct cg_domainset_builder *b[CG_DIGEST__COUNT],
+		     uint16_t source, struct cg_diag *d,
+		     struct cg_listfile_stats *stats)
 {
 	struct cg_listfile_stats local;
 	struct load l = {
@@ -654,7 +742,7 @@ int cg_listfile_load(const char *path, enum cg_list_format fmt,
 	int rc = read_lines(&l, fd, buf);
 	free(buf);
 	close(fd);
-	if (rc == 0 && l.st->skipped)
-		summarise(&l);
+	if (rc == 0)
+		cg_listfile_summarise(d, path, l.st);
 	return rc;
 }

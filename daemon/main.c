@@ -1,39 +1,50 @@
 /*
  * cafeguardd: the gateway daemon.
  *
- * Order of start: config and rules (refuse to start on any error), then
- * per worker a classifier, injector, event ring and bound queue, then the
- * kernel rules, then the threads.  Queues are bound before the rules send
- * packets to them, so nothing is dropped for want of a listener.  Order of
- * stop: kernel rules out first (packets stop being queued), then the
- * workers drain and stop, then the event log.
+ * Order of start: config and rules (refuse to start on any error), the
+ * saved state, then per worker a classifier, injector, event ring and
+ * bound queue, then the kernel rules, then the threads, then the control
+ * socket.  Queues are bound before the rules send packets to them, so
+ * nothing is dropped for want of a listener.  Order of stop: kernel rules
+ * out first (packets stop being queued), then the workers drain and stop,
+ * the state is saved, then the event log.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cafeguard/classify.h"
+#include "cafeguard/clock.h"
 #include "cafeguard/config.h"
+#include "cafeguard/control.h"
 #include "cafeguard/eventlog.h"
+#include "cafeguard/fsutil.h"
 #include "cafeguard/fwrules.h"
 #include "cafeguard/nfqueue.h"
 #include "cafeguard/rules.h"
+#include "cafeguard/state.h"
 #include "cafeguard/worker.h"
 
 #define EVENT_RING 4096
+#define STATS_WORDS (sizeof(struct cg_worker_stats) / sizeof(uint64_t))
 
-/* What the workers share: the rules, read-only, swapped whole. */
+/* What the workers share: the runtime (rules and state, swapped whole on
+ * reload) and the clock. */
 struct shared {
-	_Atomic(const struct cg_rules *) rules;
+	_Atomic(struct cg_runtime *) rt;
 	atomic_bool stop;
+	struct cg_clock clock;
 	bool verbose;
 	pthread_mutex_t log_lock; /* verbose lines only; not the hot path */
 };
@@ -49,9 +60,22 @@ struct worker_ctx {
 	pthread_t thread;
 	bool started;
 	atomic_uint_fast64_t quiescent; /* bumped between batches */
-	uint64_t next_expire_ms;
+	uint64_t next_tick_ms;
+	/* The worker's counters, copied once a second for `status`. */
+	_Atomic uint64_t snap[STATS_WORDS];
 	int failed;
 	struct cg_error err;
+};
+
+struct daemon {
+	const char *conf;
+	struct cg_config cfg;
+	struct shared sh;
+	struct worker_ctx *wc;
+	size_t n;
+	struct cg_eventlog *log;
+	char *state_path;
+	time_t started;
 };
 
 static uint64_t mono_ms(void)
@@ -79,16 +103,17 @@ static void logmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---- worker threads ---- */
+
 static enum cg_action on_packet(void *arg, const uint8_t *l3, size_t caplen,
-				size_t wirelen, int from_lan)
+				size_t wirelen, const struct cg_pkt_meta *meta)
 {
 	struct worker_ctx *c = arg;
-	const struct cg_rules *r =
-		atomic_load_explicit(&c->sh->rules, memory_order_acquire);
-	/* CLOCK_*_COARSE would be cheaper, but the vDSO makes either a
-	 * function call, not a system call. */
-	return cg_worker_packet(c->w, r, l3, caplen, wirelen, from_lan,
-				mono_ms(), wall_ms());
+	const struct cg_runtime *rt =
+		atomic_load_explicit(&c->sh->rt, memory_order_acquire);
+	/* clock_gettime goes through the vDSO: a call, not a syscall. */
+	return cg_worker_packet(c->w, rt, l3, caplen, wirelen, meta, mono_ms(),
+				wall_ms());
 }
 
 static void on_tick(void *arg)
@@ -96,12 +121,16 @@ static void on_tick(void *arg)
 	struct worker_ctx *c = arg;
 	atomic_fetch_add_explicit(&c->quiescent, 1, memory_order_release);
 	uint64_t now = mono_ms();
-	if (now >= c->next_expire_ms) {
-		cg_worker_tick(c->w, atomic_load_explicit(&c->sh->rules,
-							  memory_order_acquire),
-			       now);
-		c->next_expire_ms = now + 1000;
-	}
+	if (now < c->next_tick_ms)
+		return;
+	c->next_tick_ms = now + 1000;
+	cg_worker_tick(c->w,
+		       atomic_load_explicit(&c->sh->rt, memory_order_acquire),
+		       now, wall_ms());
+	uint64_t v[STATS_WORDS];
+	memcpy(v, cg_worker_stats(c->w), sizeof(v));
+	for (size_t i = 0; i < STATS_WORDS; i++)
+		atomic_store_explicit(&c->snap[i], v[i], memory_order_relaxed);
 }
 
 static void on_report(void *arg, const struct cg_report *r)
@@ -112,14 +141,15 @@ static void on_report(void *arg, const struct cg_report *r)
 	cg_addr_str(f->key.family, f->key.addr[f->client], cli, sizeof(cli));
 	cg_addr_str(f->key.family, f->key.addr[!f->client], srv, sizeof(srv));
 	if (r->decision)
-		cg_decision_describe(r->decision, r->host, c->cls, why,
-				     sizeof(why));
+		cg_decision_describe(r->rules, r->decision, r->host, c->cls,
+				     why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "-");
 	pthread_mutex_lock(&c->sh->log_lock);
-	logmsg("worker %u: %s:%u -> %s:%u %s %s %s: %s (%s)", c->id, cli,
-	       f->key.port[f->client], srv, f->key.port[!f->client], r->app,
-	       r->host ? r->host : "-",
+	logmsg("worker %u: %s:%u -> %s:%u [%s%s%s] %s %s %s: %s (%s)", c->id,
+	       cli, f->key.port[f->client], srv, f->key.port[!f->client],
+	       r->seat ? r->seat : "", r->seat ? "/" : "",
+	       r->profile ? r->profile : "-", r->app, r->host ? r->host : "-",
 	       r->decision ? cg_outcome_str(r->decision->outcome) : "pending",
 	       why, cg_action_str(r->action));
 	pthread_mutex_unlock(&c->sh->log_lock);
@@ -131,26 +161,15 @@ static void *worker_main(void *arg)
 	if (cg_nfq_run(c->q, on_packet, on_tick, c, &c->sh->stop, &c->err) <
 	    0) {
 		c->failed = 1;
-		/* Wake main's sigwait so the whole daemon stops cleanly
-		 * instead of running with a dead queue. */
+		/* Wake main so the whole daemon stops cleanly instead of
+		 * running with a dead queue. */
 		atomic_store(&c->sh->stop, true);
 		kill(getpid(), SIGTERM);
 	}
 	return NULL;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: cafeguardd [-c FILE] [-n] [-v]\n"
-		"  -c, --config FILE  configuration (default %s/cafeguard.conf)\n"
-		"  -n, --check        check configuration and lists, then exit\n"
-		"  -v, --verbose      log every decision\n"
-		"  -V, --version      print the version\n"
-		"Signals: TERM/INT stop (kernel rules removed), HUP reloads "
-		"the lists and rules.\n",
-		CAFEGUARD_SYSCONFDIR);
-}
+/* ---- rules, state, reload ---- */
 
 static struct cg_rules *load_rules(const char *path, struct cg_config *cfg,
 				   const struct cg_classifier *names)
@@ -158,8 +177,14 @@ static struct cg_rules *load_rules(const char *path, struct cg_config *cfg,
 	struct cg_diag d;
 	memset(&d, 0, sizeof(d));
 	struct cg_rules *r = NULL;
-	if (cg_config_load(path, cfg, &d) == 0)
-		r = cg_rules_build(cfg, names, &d);
+	if (cg_config_load(path, cfg, &d) == 0) {
+		if (cfg->cache_dir && cg_mkdir_p(cfg->cache_dir, 0755) < 0)
+			cg_diag_add(&d, CG_SEV_WARNING, cfg->cache_dir, 0,
+				    "cannot create the list cache: %s; lists "
+				    "are read as text",
+				    strerror(errno));
+		r = cg_rules_build(cfg, names, false, &d);
+	}
 	cg_diag_print(&d, stderr);
 	if (!r)
 		fprintf(stderr, "cafeguardd: %s: %zu error(s)\n", path,
@@ -170,31 +195,56 @@ static struct cg_rules *load_rules(const char *path, struct cg_config *cfg,
 
 static void print_rules(const struct cg_rules *r)
 {
-	for (size_t i = 0; i < r->nlists; i++) {
-		const struct cg_list *l = &r->lists[i];
-		if (!l->set)
+	for (size_t i = 0; i < r->ncats; i++) {
+		const struct cg_category *c = &r->cats[i];
+		if (!c->image)
 			continue;
-		logmsg("list %s: %zu entries from %zu file(s), %zu lines "
-		       "skipped, %zu duplicates, %.1f ms",
-		       l->name, cg_domainset_count(l->set), l->nfiles,
-		       l->stats.skipped, l->stats.duplicates, l->load_ms);
+		size_t n = 0;
+		for (int k = 0; k < CG_DIGEST__COUNT; k++)
+			n += c->info.entries[k];
+		logmsg("category %s: %zu entries from %zu file(s), %zu lines "
+		       "skipped, %.1f ms%s",
+		       c->name, n, c->nfiles, c->info.stats.skipped,
+		       c->info.load_ms,
+		       c->info.from_cache ? " (compiled image)" : "");
 	}
+	logmsg("%zu profile(s), %zu seat(s), default profile %s",
+	       r->nprofiles, r->nseats,
+	       r->nprofiles ? r->profiles[r->default_profile].name : "-");
 }
 
-/* Publishes the new rules, waits until every worker has passed a point
- * where it holds no rules, then frees the old ones. */
-static void swap_rules(struct shared *sh, struct worker_ctx *wc, size_t n,
-		       struct cg_rules *nr)
+static int64_t policy_now(const struct daemon *dm)
+{
+	return cg_clock_now(&dm->sh.clock, wall_ms());
+}
+
+static void save_state(struct daemon *dm)
+{
+	if (!dm->state_path)
+		return;
+	const struct cg_runtime *rt = atomic_load(&dm->sh.rt);
+	struct cg_error err;
+	if (cg_state_save(rt->state, rt->rules, dm->state_path, policy_now(dm),
+			  &err) < 0)
+		logmsg("%s", err.msg);
+}
+
+/* Publishes rt, waits until every worker has passed a point where it
+ * holds no runtime, carries what was charged meanwhile, frees the old. */
+static void swap_runtime(struct daemon *dm, struct cg_runtime *nrt)
 {
 	uint64_t seen[CG_QUEUE_MAX_COUNT];
-	for (size_t i = 0; i < n; i++)
-		seen[i] = atomic_load(&wc[i].quiescent);
-	const struct cg_rules *old = atomic_exchange(&sh->rules, nr);
-	for (size_t i = 0; i < n; i++)
-		while (atomic_load(&wc[i].quiescent) == seen[i] &&
-		       !wc[i].failed)
-			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
-	cg_rules_free((struct cg_rules *)old);
+	for (size_t i = 0; i < dm->n; i++)
+		seen[i] = atomic_load(&dm->wc[i].quiescent);
+	struct cg_runtime *old = atomic_exchange(&dm->sh.rt, nrt);
+	for (size_t i = 0; i < dm->n; i++)
+		while (atomic_load(&dm->wc[i].quiescent) == seen[i] &&
+		       !dm->wc[i].failed)
+			nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+	cg_state_carry(nrt->state, nrt->rules, old->state, old->rules);
+	cg_state_free(old->state);
+	cg_rules_free((struct cg_rules *)old->rules);
+	free(old);
 }
 
 static bool same_runtime(const struct cg_config *a, const struct cg_config *b)
@@ -207,7 +257,232 @@ static bool same_runtime(const struct cg_config *a, const struct cg_config *b)
 	       a->queue_length == b->queue_length &&
 	       a->copy_range == b->copy_range && a->batch == b->batch &&
 	       a->max_flows == b->max_flows && a->dpi_flows == b->dpi_flows &&
-	       a->buffers == b->buffers;
+	       a->buffers == b->buffers &&
+	       a->meter_interval_s == b->meter_interval_s;
+}
+
+/* Returns 0 when the new rules run, -1 when the old ones stay. */
+static int reload(struct daemon *dm, FILE *out)
+{
+	logmsg("reloading %s", dm->conf);
+	double t0 = (double)mono_ms();
+	struct cg_config ncfg;
+	struct cg_rules *nr = load_rules(dm->conf, &ncfg, dm->wc[0].cls);
+	struct cg_runtime *nrt = nr ? calloc(1, sizeof(*nrt)) : NULL;
+	if (nrt) {
+		nrt->rules = nr;
+		nrt->state = cg_state_new(nr);
+		nrt->generation = atomic_load(&dm->sh.rt)->generation + 1;
+	}
+	if (!nrt || !nrt->state) {
+		logmsg("reload failed: the running rules stay in force");
+		if (out)
+			fprintf(out, "error: the new rules do not load (the "
+				     "daemon's log says why); the running "
+				     "rules stay in force\n");
+		if (nrt)
+			free(nrt);
+		cg_rules_free(nr);
+		cg_config_free(&ncfg);
+		return -1;
+	}
+	if (!same_runtime(&dm->cfg, &ncfg))
+		logmsg("gateway, queue or inspect settings changed: they take "
+		       "effect at the next restart; rules apply now");
+	print_rules(nr);
+	const struct cg_runtime *old = atomic_load(&dm->sh.rt);
+	cg_state_carry(nrt->state, nr, old->state, old->rules);
+	swap_runtime(dm, nrt);
+	cg_config_free(&ncfg);
+	double ms = (double)mono_ms() - t0;
+	logmsg("reloaded in %.0f ms", ms);
+	if (out)
+		fprintf(out, "reloaded: %zu profile(s), %zu seat(s), %zu "
+			     "entries, in %.0f ms\n",
+			nr->nprofiles, nr->nseats, cg_rules_entries(nr), ms);
+	save_state(dm);
+	return 0;
+}
+
+/* ---- control requests ---- */
+
+static void fmt_local(int64_t utc, char *out, size_t outsz)
+{
+	time_t t = (time_t)utc;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%d %H:%M %a", &tm);
+}
+
+static void ctl_status(struct daemon *dm, FILE *out)
+{
+	const struct cg_runtime *rt = atomic_load(&dm->sh.rt);
+	char now[40];
+	fmt_local(policy_now(dm), now, sizeof(now));
+	fprintf(out, "cafeguardd %s, up %lld s, %zu queue(s) on %s\n",
+		CAFEGUARD_VERSION, (long long)(time(NULL) - dm->started),
+		dm->n, dm->cfg.lan);
+	fprintf(out, "rules %s: %zu profile(s), %zu seat(s), %zu entries\n",
+		rt->rules->path, rt->rules->nprofiles, rt->rules->nseats,
+		cg_rules_entries(rt->rules));
+	fprintf(out, "local time %s%s\n", now,
+		dm->sh.clock.fake ? " (test clock)" : "");
+	for (size_t i = 0; i < dm->n; i++) {
+		uint64_t v[STATS_WORDS];
+		for (size_t k = 0; k < STATS_WORDS; k++)
+			v[k] = atomic_load_explicit(&dm->wc[i].snap[k],
+						    memory_order_relaxed);
+		struct cg_worker_stats s;
+		memcpy(&s, v, sizeof(s));
+		fprintf(out, "worker %zu: %llu packets, %llu flows, %llu "
+			     "allowed, %llu watched, %llu metered, %llu "
+			     "blocked, %llu DNS blocked, %llu budget cuts\n",
+			i, (unsigned long long)s.packets,
+			(unsigned long long)s.flows_new,
+			(unsigned long long)s.allowed,
+			(unsigned long long)s.watched,
+			(unsigned long long)s.metered,
+			(unsigned long long)s.blocked,
+			(unsigned long long)s.dns_blocked,
+			(unsigned long long)s.budget_blocked);
+	}
+}
+
+static void ctl_seats(struct daemon *dm, FILE *out)
+{
+	const struct cg_runtime *rt = atomic_load(&dm->sh.rt);
+	const struct cg_rules *r = rt->rules;
+	int64_t now = policy_now(dm);
+	struct cg_localtime lt = {0};
+	cg_localtime_refresh(&lt, now);
+	struct cg_when when;
+	uint32_t day;
+	cg_localtime_of(&lt, now, &when, &day);
+	for (size_t i = 0; i <= r->nseats; i++) {
+		int seat = i < r->nseats ? (int)i : -1;
+		struct cg_who who;
+		cg_state_who(rt->state, r, seat, now, &who);
+		if (!r->nprofiles)
+			break;
+		const struct cg_profile *p = &r->profiles[who.profile];
+		fprintf(out, "%-16s %-12s", seat >= 0 ? r->seats[i].name
+						      : "(others)",
+			p->name);
+		int64_t until;
+		uint16_t sp;
+		if (seat >= 0 && cg_state_session(rt->state, i, now, &sp,
+						  &until)) {
+			char u[40];
+			fmt_local(until, u, sizeof(u));
+			fprintf(out, " session until %s (seat's own: %s)", u,
+				r->profiles[r->seats[i].profile].name);
+		}
+		uint16_t used[32] = {0};
+		cg_state_used_profile(rt->state, r, p, seat, day, used);
+		for (size_t b = 0; b < p->nbudgets; b++)
+			fprintf(out, " budget %s %u/%u min", p->budgets[b].name,
+				used[b], p->budgets[b].minutes);
+		fputc('\n', out);
+	}
+}
+
+static void ctl_seat(struct daemon *dm, const struct cg_ctl_request *q,
+		     FILE *out)
+{
+	const struct cg_runtime *rt = atomic_load(&dm->sh.rt);
+	const struct cg_rules *r = rt->rules;
+	int seat = cg_rules_seat_by_name(r, q->seat);
+	if (seat < 0) {
+		fprintf(out, "error: no seat \"%s\"\n", q->seat);
+		return;
+	}
+	if (q->cmd == CG_CTL_SEAT_CLEAR) {
+		cg_state_set_session(rt->state, (size_t)seat, 0, 0);
+		logmsg("seat %s: session ended", q->seat);
+		fprintf(out, "seat %s: back to its profile %s\n", q->seat,
+			r->profiles[r->seats[seat].profile].name);
+	} else {
+		int p = cg_rules_profile(r, q->profile);
+		if (p < 0) {
+			fprintf(out, "error: no profile \"%s\"\n", q->profile);
+			return;
+		}
+		int64_t until = policy_now(dm) + q->seconds;
+		cg_state_set_session(rt->state, (size_t)seat, (uint16_t)p,
+				     until);
+		char u[40];
+		fmt_local(until, u, sizeof(u));
+		logmsg("seat %s: profile %s until %s", q->seat, q->profile, u);
+		fprintf(out, "seat %s: profile %s until %s\n", q->seat,
+			q->profile, u);
+	}
+	save_state(dm);
+	fprintf(out, "ok\n");
+}
+
+static void handle_control(struct daemon *dm, int lfd)
+{
+	struct cg_ctl_request q;
+	int fd = cg_ctl_accept(lfd, 1000, &q);
+	if (fd < 0)
+		return;
+	FILE *out = fdopen(fd, "w");
+	if (!out) {
+		close(fd);
+		return;
+	}
+	switch (q.cmd) {
+	case CG_CTL_RELOAD:
+		if (reload(dm, out) == 0)
+			fprintf(out, "ok\n");
+		break;
+	case CG_CTL_STATUS:
+		ctl_status(dm, out);
+		fprintf(out, "ok\n");
+		break;
+	case CG_CTL_SEATS:
+		ctl_seats(dm, out);
+		fprintf(out, "ok\n");
+		break;
+	case CG_CTL_SEAT_SET:
+	case CG_CTL_SEAT_CLEAR:
+		ctl_seat(dm, &q, out);
+		break;
+	case CG_CTL_CLOCK:
+		if (!dm->sh.clock.fake) {
+			fprintf(out, "error: the clock can be set only when "
+				     "cafeguardd runs with --fake-time\n");
+			break;
+		}
+		atomic_store(&dm->sh.clock.shift_s,
+			     q.utc - (int64_t)(wall_ms() / 1000u));
+		char now[40];
+		fmt_local(policy_now(dm), now, sizeof(now));
+		logmsg("test clock set to %s", now);
+		fprintf(out, "clock %s\nok\n", now);
+		break;
+	}
+	fclose(out);
+}
+
+/* ---- start and stop ---- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cafeguardd [-c FILE] [-n] [-v] [--fake-time "
+		"\"YYYY-MM-DD HH:MM\"]\n"
+		"  -c, --config FILE  configuration (default %s/cafeguard.conf)\n"
+		"  -n, --check        check configuration and lists, then exit\n"
+		"  -v, --verbose      log every decision\n"
+		"      --fake-time T  run on a test clock starting at local "
+		"time T\n"
+		"                     (tests and demos; `cafeguardctl clock` "
+		"moves it)\n"
+		"  -V, --version      print the version\n"
+		"Signals: TERM/INT stop (kernel rules removed), HUP reloads the "
+		"rules.\n",
+		CAFEGUARD_SYSCONFDIR);
 }
 
 static void post(struct cg_eventlog *log, enum cg_event_type t,
@@ -223,16 +498,115 @@ static void post(struct cg_eventlog *log, enum cg_event_type t,
 	cg_eventlog_post(log, &e);
 }
 
+static int start_workers(struct daemon *dm, int lan_ifindex,
+			 struct cg_event_ring **rings, struct cg_error *err)
+{
+	const struct cg_config *cfg = &dm->cfg;
+	for (size_t i = 0; i < dm->n; i++) {
+		struct worker_ctx *c = &dm->wc[i];
+		c->sh = &dm->sh;
+		c->id = (uint16_t)i;
+		atomic_init(&c->quiescent, 0);
+		for (size_t k = 0; k < STATS_WORDS; k++)
+			atomic_init(&c->snap[k], 0);
+		/* nDPI's module init must not run in parallel: serial. */
+		c->cls = cg_classifier_new(cfg->dpi_flows, err);
+		c->inj = c->cls ? cg_injector_open_raw(cfg->mark_block, err)
+				: NULL;
+		if (!c->inj)
+			return -1;
+		if (cfg->events_file) {
+			c->ring = cg_event_ring_new(EVENT_RING);
+			if (!c->ring)
+				return cg_error_set(err, "out of memory");
+			rings[i] = c->ring;
+		}
+		struct cg_worker_opts wo = {
+			.id = (uint16_t)i,
+			.max_flows = cfg->max_flows,
+			.idle_timeout_ms = cfg->idle_timeout_s * 1000u,
+			.max_packets = cfg->max_packets,
+			.dpi_flows = cfg->dpi_flows,
+			.buffers = cfg->buffers,
+			.meter_interval_ms = cfg->meter_interval_s * 1000u,
+			.fail_open = cfg->fail_open,
+			.clock = &dm->sh.clock,
+		};
+		c->w = cg_worker_new(&wo, c->cls, c->inj, c->ring, err);
+		if (!c->w)
+			return -1;
+		if (dm->sh.verbose)
+			cg_worker_set_report(c->w, on_report, c);
+		struct cg_nfq_opts qo = {
+			.queue = (uint16_t)(cfg->queue_first + i),
+			.maxlen = cfg->queue_length,
+			.copy_range = cfg->copy_range,
+			.batch = cfg->batch,
+			.fail_open = cfg->fail_open,
+			.lan_ifindex = lan_ifindex,
+			.mark_mask = cfg->mark_mask,
+			.mark_allow = cfg->mark_allow,
+			.mark_block = cfg->mark_block,
+			.mark_watch = cfg->mark_watch,
+			.mark_meter = cfg->mark_meter,
+		};
+		c->q = cg_nfq_open(&qo, err);
+		if (!c->q)
+			return -1;
+	}
+	return 0;
+}
+
+static void log_stats(struct daemon *dm)
+{
+	for (size_t i = 0; i < dm->n; i++) {
+		struct worker_ctx *c = &dm->wc[i];
+		if (!c->w)
+			continue;
+		const struct cg_worker_stats *s = cg_worker_stats(c->w);
+		struct cg_nfq_stats qs = {0};
+		uint64_t qdrop = 0, udrop = 0;
+		if (c->q) {
+			cg_nfq_stats(c->q, &qs);
+			cg_nfq_kernel_drops(
+				(uint16_t)(dm->cfg.queue_first + i), &qdrop,
+				&udrop);
+		}
+		logmsg("worker %zu: %llu packets, %llu flows, %llu allowed, "
+		       "%llu watched, %llu metered, %llu blocked, %llu DNS "
+		       "blocked, %llu out of order, %llu undecodable; kernel "
+		       "dropped %llu (queue full), %llu (socket full), %llu "
+		       "ENOBUFS, %llu verdict errors",
+		       i, (unsigned long long)s->packets,
+		       (unsigned long long)s->flows_new,
+		       (unsigned long long)s->allowed,
+		       (unsigned long long)s->watched,
+		       (unsigned long long)s->metered,
+		       (unsigned long long)s->blocked,
+		       (unsigned long long)s->dns_blocked,
+		       (unsigned long long)s->out_of_order,
+		       (unsigned long long)(s->decode[CG_DECODE_TRUNCATED] +
+					    s->decode[CG_DECODE_BAD_HEADER] +
+					    s->decode[CG_DECODE_NOT_IP]),
+		       (unsigned long long)qdrop, (unsigned long long)udrop,
+		       (unsigned long long)qs.enobufs,
+		       (unsigned long long)qs.verdict_errors);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *conf = CAFEGUARD_SYSCONFDIR "/cafeguard.conf";
+	struct daemon dm;
+	memset(&dm, 0, sizeof(dm));
+	dm.conf = CAFEGUARD_SYSCONFDIR "/cafeguard.conf";
+	dm.started = time(NULL);
 	bool check = false;
-	struct shared sh;
-	memset(&sh, 0, sizeof(sh));
+	const char *fake = NULL;
 	static const struct option lopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'n'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"fake-time", required_argument, NULL, 'T'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -241,13 +615,16 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "c:nvVh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			conf = optarg;
+			dm.conf = optarg;
 			break;
 		case 'n':
 			check = true;
 			break;
 		case 'v':
-			sh.verbose = true;
+			dm.sh.verbose = true;
+			break;
+		case 'T':
+			fake = optarg;
 			break;
 		case 'V':
 			printf("cafeguardd %s\n", CAFEGUARD_VERSION);
@@ -266,9 +643,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	atomic_init(&dm.sh.clock.shift_s, 0);
+	if (fake) {
+		int64_t t;
+		if (cg_clock_parse_local(fake, &t) < 0) {
+			fprintf(stderr, "cafeguardd: --fake-time \"%s\": give "
+					"\"YYYY-MM-DD HH:MM\"\n",
+				fake);
+			return 2;
+		}
+		dm.sh.clock.fake = true;
+		atomic_store(&dm.sh.clock.shift_s,
+			     t - (int64_t)(wall_ms() / 1000u));
+	}
 
-	/* Signals are taken synchronously by main (sigwaitinfo); every
-	 * thread inherits the blocked mask. */
+	/* Signals arrive on a descriptor main polls (with the control
+	 * socket); every thread inherits the blocked mask. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -277,171 +667,149 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	struct cg_config cfg;
 	struct cg_error err = {{0}};
 	struct cg_classifier *names = cg_classifier_new(0, &err);
 	if (!names) {
 		logmsg("%s", err.msg);
 		return 1;
 	}
-	struct cg_rules *rules = load_rules(conf, &cfg, names);
+	struct cg_rules *rules = load_rules(dm.conf, &dm.cfg, names);
+	cg_classifier_free(names);
 	if (!rules) {
-		cg_config_free(&cfg);
-		cg_classifier_free(names);
+		cg_config_free(&dm.cfg);
 		return 1;
 	}
 	print_rules(rules);
 	if (check) {
-		logmsg("%s: configuration and lists are valid", conf);
+		logmsg("%s: configuration and lists are valid", dm.conf);
 		cg_rules_free(rules);
-		cg_config_free(&cfg);
-		cg_classifier_free(names);
+		cg_config_free(&dm.cfg);
 		return 0;
 	}
-	cg_classifier_free(names);
 
-	int rc = 1;
-	size_t n = cfg.queue_count;
-	struct worker_ctx *wc = calloc(n, sizeof(*wc));
-	struct cg_event_ring **rings = calloc(n, sizeof(*rings));
-	struct cg_eventlog *log = NULL;
+	int rc = 1, sfd = -1, cfd = -1;
 	bool fw_installed = false;
-	pthread_mutex_init(&sh.log_lock, NULL);
-	atomic_init(&sh.rules, rules);
-	atomic_init(&sh.stop, false);
-	if (!wc || !rings) {
+	struct cg_runtime *rt = calloc(1, sizeof(*rt));
+	dm.n = dm.cfg.queue_count;
+	dm.wc = calloc(dm.n, sizeof(*dm.wc));
+	struct cg_event_ring **rings = calloc(dm.n, sizeof(*rings));
+	pthread_mutex_init(&dm.sh.log_lock, NULL);
+	atomic_init(&dm.sh.stop, false);
+	if (!rt || !dm.wc || !rings) {
+		logmsg("out of memory");
+		free(rt);
+		cg_rules_free(rules);
+		goto out;
+	}
+	rt->rules = rules;
+	rt->state = cg_state_new(rules);
+	atomic_init(&dm.sh.rt, rt);
+	if (!rt->state) {
 		logmsg("out of memory");
 		goto out;
 	}
+	if (dm.cfg.state_dir) {
+		size_t n = strlen(dm.cfg.state_dir) + 8;
+		dm.state_path = malloc(n);
+		if (dm.state_path)
+			snprintf(dm.state_path, n, "%s/state", dm.cfg.state_dir);
+		if (cg_mkdir_p(dm.cfg.state_dir, 0755) < 0)
+			logmsg("state directory %s: %s", dm.cfg.state_dir,
+			       strerror(errno));
+		struct cg_diag d = {0};
+		cg_state_load(rt->state, rules, dm.state_path,
+			      policy_now(&dm), &d);
+		cg_diag_print(&d, stderr);
+		cg_diag_clear(&d);
+	}
 
-	int lan_ifindex = 0;
-	if (!cfg.lan[0]) {
+	if (!dm.cfg.lan[0]) {
 		logmsg("%s: gateway.lan is not set: name the interface that "
 		       "faces the seats",
-		       conf);
+		       dm.conf);
 		goto out;
 	}
-	lan_ifindex = (int)if_nametoindex(cfg.lan);
+	int lan_ifindex = (int)if_nametoindex(dm.cfg.lan);
 	if (!lan_ifindex) {
-		logmsg("%s: gateway.lan: interface \"%s\": %s", conf, cfg.lan,
-		       strerror(errno));
+		logmsg("%s: gateway.lan: interface \"%s\": %s", dm.conf,
+		       dm.cfg.lan, strerror(errno));
 		goto out;
 	}
-	if (cfg.wan[0] && !if_nametoindex(cfg.wan)) {
-		logmsg("%s: gateway.wan: interface \"%s\": %s", conf, cfg.wan,
-		       strerror(errno));
+	if (dm.cfg.wan[0] && !if_nametoindex(dm.cfg.wan)) {
+		logmsg("%s: gateway.wan: interface \"%s\": %s", dm.conf,
+		       dm.cfg.wan, strerror(errno));
 		goto out;
 	}
-
-	for (size_t i = 0; i < n; i++) {
-		struct worker_ctx *c = &wc[i];
-		c->sh = &sh;
-		c->id = (uint16_t)i;
-		atomic_init(&c->quiescent, 0);
-		/* nDPI's module init must not run in parallel: serial. */
-		c->cls = cg_classifier_new(cfg.dpi_flows, &err);
-		c->inj = c->cls ? cg_injector_open_raw(cfg.mark_block, &err)
-				 : NULL;
-		if (!c->inj)
-			goto fail;
-		if (cfg.events_file) {
-			c->ring = cg_event_ring_new(EVENT_RING);
-			if (!c->ring) {
-				cg_error_set(&err, "out of memory");
-				goto fail;
-			}
-			rings[i] = c->ring;
-		}
-		struct cg_worker_opts wo = {
-			.id = (uint16_t)i,
-			.max_flows = cfg.max_flows,
-			.idle_timeout_ms = cfg.idle_timeout_s * 1000u,
-			.max_packets = cfg.max_packets,
-			.dpi_flows = cfg.dpi_flows,
-			.buffers = cfg.buffers,
-			.fail_open = cfg.fail_open,
-		};
-		c->w = cg_worker_new(&wo, c->cls, c->inj, c->ring, &err);
-		if (!c->w)
-			goto fail;
-		if (sh.verbose)
-			cg_worker_set_report(c->w, on_report, c);
-		struct cg_nfq_opts qo = {
-			.queue = (uint16_t)(cfg.queue_first + i),
-			.maxlen = cfg.queue_length,
-			.copy_range = cfg.copy_range,
-			.batch = cfg.batch,
-			.fail_open = cfg.fail_open,
-			.lan_ifindex = lan_ifindex,
-			.mark_mask = cfg.mark_mask,
-			.mark_allow = cfg.mark_allow,
-			.mark_block = cfg.mark_block,
-			.mark_watch = cfg.mark_watch,
-		};
-		c->q = cg_nfq_open(&qo, &err);
-		if (!c->q)
-			goto fail;
-	}
-
-	if (cfg.events_file) {
+	if (start_workers(&dm, lan_ifindex, rings, &err) < 0)
+		goto fail;
+	if (dm.cfg.events_file) {
 		struct cg_event_sink *sink =
-			cg_jsonl_sink_open(cfg.events_file, &err);
+			cg_jsonl_sink_open(dm.cfg.events_file, &err);
 		if (!sink)
 			goto fail;
-		log = cg_eventlog_start(rings, n, sink, 200, &err);
-		if (!log) {
+		dm.log = cg_eventlog_start(rings, dm.n, sink, 200, &err);
+		if (!dm.log) {
 			sink->close(sink);
 			goto fail;
 		}
 	}
+	cfd = cg_ctl_listen(dm.cfg.control, &err);
+	if (cfd < 0)
+		goto fail;
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sfd < 0) {
+		cg_error_set(&err, "signalfd: %s", strerror(errno));
+		goto fail;
+	}
 
-	if (cg_fw_install(&cfg, &err) < 0)
+	if (cg_fw_install(&dm.cfg, &err) < 0)
 		goto fail;
 	fw_installed = true;
 
-	for (size_t i = 0; i < n; i++) {
-		int e = pthread_create(&wc[i].thread, NULL, worker_main, &wc[i]);
+	for (size_t i = 0; i < dm.n; i++) {
+		int e = pthread_create(&dm.wc[i].thread, NULL, worker_main,
+				       &dm.wc[i]);
 		if (e) {
 			cg_error_set(&err, "worker thread: %s", strerror(e));
 			goto fail;
 		}
-		wc[i].started = true;
+		dm.wc[i].started = true;
 	}
 	logmsg("running: %zu queue(s) from %u on %s, fail_open=%s, %zu "
-	       "domains in %zu list(s), %zu blocked app(s)",
-	       n, cfg.queue_first, cfg.lan, cfg.fail_open ? "true" : "false",
-	       cg_rules_entries(rules), rules->nblock, rules->nblock_apps);
-	post(log, CG_EV_START, "started");
+	       "domains, control socket %s%s",
+	       dm.n, dm.cfg.queue_first, dm.cfg.lan,
+	       dm.cfg.fail_open ? "true" : "false", cg_rules_entries(rules),
+	       dm.cfg.control, dm.sh.clock.fake ? ", test clock" : "");
+	post(dm.log, CG_EV_START, "started");
 
+	uint64_t next_save = mono_ms() + 60000;
 	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&sigs, &si);
-		if (sig < 0)
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = cfd, .events = POLLIN}};
+		int pr = poll(p, 2, 1000);
+		if (pr < 0 && errno != EINTR) {
+			cg_error_set(&err, "poll: %s", strerror(errno));
+			goto fail;
+		}
+		if (mono_ms() >= next_save) {
+			/* Budgets survive a crash to within a minute. */
+			save_state(&dm);
+			next_save = mono_ms() + 60000;
+		}
+		if (pr > 0 && (p[1].revents & POLLIN))
+			handle_control(&dm, cfd);
+		if (pr <= 0 || !(p[0].revents & POLLIN))
 			continue;
-		if (sig == SIGHUP) {
-			logmsg("reloading %s", conf);
-			struct cg_config ncfg;
-			struct cg_rules *nr = load_rules(conf, &ncfg, wc[0].cls);
-			if (!nr) {
-				logmsg("reload failed: the running rules stay "
-				       "in force");
-				cg_config_free(&ncfg);
-				continue;
-			}
-			if (!same_runtime(&cfg, &ncfg))
-				logmsg("gateway, queue or inspect settings "
-				       "changed: they take effect at the next "
-				       "restart; lists and blocks apply now");
-			print_rules(nr);
-			swap_rules(&sh, wc, n, nr);
-			rules = nr;
-			cg_config_free(&ncfg);
-			logmsg("reloaded");
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP) {
+			reload(&dm, NULL);
 			continue;
 		}
-		if (sig == SIGPIPE)
+		if (si.ssi_signo == SIGPIPE)
 			continue;
-		logmsg("stopping (signal %d)", sig);
+		logmsg("stopping (signal %u)", si.ssi_signo);
 		break;
 	}
 	rc = 0;
@@ -451,67 +819,49 @@ fail:
 	logmsg("%s", err.msg);
 	rc = 1;
 stop:
-	if (fw_installed && cg_fw_remove(&cfg, &err) < 0) {
+	if (fw_installed && cg_fw_remove(&dm.cfg, &err) < 0) {
 		logmsg("could not remove the kernel rules: %s", err.msg);
 		rc = 1;
 	}
-	atomic_store(&sh.stop, true);
-	for (size_t i = 0; i < n; i++) {
-		if (wc[i].started) {
-			pthread_join(wc[i].thread, NULL);
-			if (wc[i].failed) {
-				logmsg("worker %zu: %s", i, wc[i].err.msg);
+	atomic_store(&dm.sh.stop, true);
+	for (size_t i = 0; i < dm.n; i++) {
+		if (dm.wc[i].started) {
+			pthread_join(dm.wc[i].thread, NULL);
+			if (dm.wc[i].failed) {
+				logmsg("worker %zu: %s", i, dm.wc[i].err.msg);
 				rc = 1;
 			}
 		}
 	}
-	for (size_t i = 0; i < n && wc; i++) {
-		struct worker_ctx *c = &wc[i];
-		if (c->w) {
-			const struct cg_worker_stats *s = cg_worker_stats(c->w);
-			struct cg_nfq_stats qs = {0};
-			uint64_t qdrop = 0, udrop = 0;
-			if (c->q) {
-				cg_nfq_stats(c->q, &qs);
-				cg_nfq_kernel_drops(
-					(uint16_t)(cfg.queue_first + i),
-					&qdrop, &udrop);
-			}
-			logmsg("worker %zu: %llu packets, %llu flows, %llu "
-			       "allowed, %llu watched, %llu blocked, %llu DNS "
-			       "blocked, %llu out of order, %llu undecodable; "
-			       "kernel dropped %llu (queue full), %llu (socket "
-			       "full), %llu ENOBUFS, %llu verdict errors",
-			       i, (unsigned long long)s->packets,
-			       (unsigned long long)s->flows_new,
-			       (unsigned long long)s->allowed,
-			       (unsigned long long)s->watched,
-			       (unsigned long long)s->blocked,
-			       (unsigned long long)s->dns_blocked,
-			       (unsigned long long)s->out_of_order,
-			       (unsigned long long)(s->decode[CG_DECODE_TRUNCATED] +
-						    s->decode[CG_DECODE_BAD_HEADER] +
-						    s->decode[CG_DECODE_NOT_IP]),
-			       (unsigned long long)qdrop,
-			       (unsigned long long)udrop,
-			       (unsigned long long)qs.enobufs,
-			       (unsigned long long)qs.verdict_errors);
-		}
+	log_stats(&dm);
+	if (atomic_load(&dm.sh.rt)->state)
+		save_state(&dm);
+	post(dm.log, CG_EV_STOP, rc ? "stopped after an error" : "stopped");
+	cg_eventlog_stop(dm.log);
+	for (size_t i = 0; i < dm.n; i++) {
+		cg_nfq_close(dm.wc[i].q);
+		cg_worker_free(dm.wc[i].w);
+		cg_injector_close(dm.wc[i].inj);
+		cg_event_ring_free(dm.wc[i].ring);
+		cg_classifier_free(dm.wc[i].cls);
 	}
-	post(log, CG_EV_STOP, rc ? "stopped after an error" : "stopped");
-	cg_eventlog_stop(log);
-	for (size_t i = 0; i < n && wc; i++) {
-		cg_nfq_close(wc[i].q);
-		cg_worker_free(wc[i].w);
-		cg_injector_close(wc[i].inj);
-		cg_event_ring_free(wc[i].ring);
-		cg_classifier_free(wc[i].cls);
+	if (cfd >= 0) {
+		close(cfd);
+		unlink(dm.cfg.control);
 	}
+	if (sfd >= 0)
+		close(sfd);
 out:
-	free(wc);
+	free(dm.wc);
 	free(rings);
-	cg_rules_free((struct cg_rules *)atomic_load(&sh.rules));
-	cg_config_free(&cfg);
-	pthread_mutex_destroy(&sh.log_lock);
+	rt = atomic_load(&dm.sh.rt);
+	if (rt) {
+		cg_state_free(rt->state);
+		cg_rules_free((struct cg_rules *)rt->rules);
+		free(rt);
+	}
+	free(dm.state_path);
+	cg_config_free(&dm.cfg);
+	pthread_mutex_destroy(&dm.sh.log_lock);
 	return rc;
 }

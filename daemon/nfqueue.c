@@ -249,6 +249,9 @@ static void add_verdict(struct cg_nfq *q, uint32_t id, enum cg_action a,
 	case CG_MARK_WATCH:
 		val = q->o.mark_watch;
 		break;
+	case CG_MARK_METER:
+		val = q->o.mark_meter;
+		break;
 	}
 	if (val) {
 		/* The rule chain copies this mark into the connmark when the
@@ -285,15 +288,23 @@ static void handle_msg(struct cg_nfq *q, const struct nlmsghdr *nlh,
 	size_t wirelen = caplen;
 	if (attr[NFQA_CAP_LEN])
 		wirelen = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
-	int from_lan = -1;
+	struct cg_pkt_meta meta = {.from_lan = -1};
 	if (attr[NFQA_IFINDEX_INDEV] && q->o.lan_ifindex > 0)
-		from_lan = (int)ntohl(mnl_attr_get_u32(
-				   attr[NFQA_IFINDEX_INDEV])) ==
-			   q->o.lan_ifindex;
+		meta.from_lan = (int)ntohl(mnl_attr_get_u32(
+					attr[NFQA_IFINDEX_INDEV])) ==
+				q->o.lan_ifindex;
+	if (attr[NFQA_HWADDR]) {
+		const struct nfqnl_msg_packet_hw *hw =
+			mnl_attr_get_payload(attr[NFQA_HWADDR]);
+		if (ntohs(hw->hw_addrlen) == 6)
+			meta.mac = hw->hw_addr;
+	}
+	meta.heartbeat = q->o.mark_meter &&
+			 (mark & q->o.mark_mask) == q->o.mark_meter;
 
 	q->st.packets++;
 	enum cg_action a = payload ? handler(ctx, payload, caplen, wirelen,
-					     from_lan)
+					     &meta)
 				   : (q->o.fail_open ? CG_PASS : CG_DROP);
 	add_verdict(q, id, a, mark);
 }

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cafeguard/clock.h"
 #include "cafeguard/decode.h"
 #include "cafeguard/flow.h"
+#include "cafeguard/state.h"
 
 /*
  * The kernel's part, simulated: a connection's connmark (set by our
@@ -136,10 +138,13 @@ static void on_report(void *arg, const struct cg_report *r)
 	const char *outcome = r->decision ? cg_outcome_str(r->decision->outcome)
 					  : "pending";
 	if (r->decision)
-		cg_decision_describe(r->decision, r->host, o->cls, reason,
-				     sizeof(reason));
+		cg_decision_describe(r->rules, r->decision, r->host, o->cls,
+				     reason, sizeof(reason));
 	else
 		snprintf(reason, sizeof(reason), "-");
+	char who[96];
+	snprintf(who, sizeof(who), "%s%s%s", r->seat ? r->seat : "",
+		 r->seat ? "/" : "", r->profile ? r->profile : "-");
 	ctx->reports++;
 
 	if (o->format == CG_REPLAY_JSON) {
@@ -151,6 +156,8 @@ static void on_report(void *arg, const struct cg_report *r)
 		json_str(o->out, "app", r->app);
 		json_str(o->out, "category", r->category);
 		json_str(o->out, "host", r->host ? r->host : "");
+		json_str(o->out, "seat", r->seat ? r->seat : "");
+		json_str(o->out, "profile", r->profile ? r->profile : "");
 		json_str(o->out, "decision", outcome);
 		json_str(o->out, "action", cg_action_str(r->action));
 		json_str(o->out, "response",
@@ -165,8 +172,8 @@ static void on_report(void *arg, const struct cg_report *r)
 			 cg_event_action_str(r->response));
 	else
 		snprintf(dec, sizeof(dec), "%s", outcome);
-	fprintf(o->out, "%-45s %-45s %s %-20s %-40s %-16s %s\n", cli, srv,
-		proto, r->app, r->host ? r->host : "-", dec, reason);
+	fprintf(o->out, "%-45s %-45s %s %-20s %-40s %-10s %-16s %s\n", cli,
+		srv, proto, r->app, r->host ? r->host : "-", who, dec, reason);
 }
 
 static double mono_s(void)
@@ -199,16 +206,26 @@ int cg_replay_file(const char *path, const struct cg_replay_opts *o,
 		.max_packets = c->max_packets,
 		.dpi_flows = c->dpi_flows,
 		.buffers = c->buffers,
+		.meter_interval_ms = c->meter_interval_s * 1000u,
 		.fail_open = c->fail_open,
 		.replay = true,
 	};
+	/* A capture is judged at its own time, or at --at: the clock is
+	 * shifted once the first timestamp is known. */
+	struct cg_clock clock = {.fake = true};
+	atomic_init(&clock.shift_s, 0);
+	wo.clock = &clock;
+	struct cg_runtime rt = {.rules = o->rules,
+				.state = cg_state_new(o->rules)};
 	struct cg_injector *inj = cg_injector_open_recorder(0);
-	struct cg_worker *w =
-		inj ? cg_worker_new(&wo, o->cls, inj, NULL, err) : NULL;
+	struct cg_worker *w = inj && rt.state
+				      ? cg_worker_new(&wo, o->cls, inj, NULL, err)
+				      : NULL;
 	if (!w) {
-		if (!inj)
+		if (!inj || !rt.state)
 			cg_error_set(err, "replay: out of memory");
 		cg_injector_close(inj);
+		cg_state_free(rt.state);
 		pcap_close(pc);
 		return -1;
 	}
@@ -226,6 +243,9 @@ int cg_replay_file(const char *path, const struct cg_replay_opts *o,
 		st->frames++;
 		ts_ms = (uint64_t)h->ts.tv_sec * 1000u +
 			(uint64_t)h->ts.tv_usec / 1000u;
+		if (st->frames == 1 && o->at_utc)
+			atomic_store(&clock.shift_s,
+				     o->at_utc - (int64_t)h->ts.tv_sec);
 		size_t off;
 		if (cg_decode_link(dlt, frame, h->caplen, &off) !=
 		    CG_DECODE_OK) {
@@ -250,18 +270,24 @@ int cg_replay_file(const char *path, const struct cg_replay_opts *o,
 			continue;
 		}
 		if (last_tick && ts_ms >= last_tick + 1000) {
-			cg_worker_tick(w, o->rules, ts_ms);
+			cg_worker_tick(w, &rt, ts_ms, ts_ms);
 			last_tick = ts_ms;
 		} else if (!last_tick) {
 			last_tick = ts_ms;
 		}
+		/* Ethernet's source address names a seat by MAC. */
+		struct cg_pkt_meta meta = {.from_lan = -1};
+		if (dlt == DLT_EN10MB && h->caplen >= 12)
+			meta.mac = frame + 6;
 		double t0 = mono_s();
-		enum cg_action a = cg_worker_packet(w, o->rules, l3, caplen,
-						    wirelen, -1, ts_ms, ts_ms);
+		enum cg_action a = cg_worker_packet(w, &rt, l3, caplen,
+						    wirelen, &meta, ts_ms, ts_ms);
 		t_pipeline += mono_s() - t0;
 		st->to_worker++;
 		if (e) {
-			if (a == CG_MARK_ALLOW)
+			/* A metered flow's heartbeats are the kernel's
+			 * timing; replay lets the kernel carry it. */
+			if (a == CG_MARK_ALLOW || a == CG_MARK_METER)
 				e->mark = CT_ALLOW;
 			else if (a == CG_MARK_BLOCK)
 				e->mark = CT_BLOCK;
@@ -275,7 +301,7 @@ int cg_replay_file(const char *path, const struct cg_replay_opts *o,
 				      pcap_geterr(pc));
 	}
 	double t0 = mono_s();
-	cg_worker_finish(w, o->rules, ts_ms);
+	cg_worker_finish(w, &rt, ts_ms);
 	t_pipeline += mono_s() - t0;
 	st->seconds = t_pipeline;
 
@@ -321,6 +347,7 @@ int cg_replay_file(const char *path, const struct cg_replay_opts *o,
 	}
 	ct_free(&ct);
 	cg_worker_free(w);
+	cg_state_free(rt.state);
 	cg_injector_close(inj);
 	pcap_close(pc);
 	return result;

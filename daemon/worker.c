@@ -24,6 +24,8 @@ const char *cg_action_str(enum cg_action a)
 		return "block";
 	case CG_MARK_WATCH:
 		return "watch";
+	case CG_MARK_METER:
+		return "meter";
 	}
 	return "?";
 }
@@ -46,8 +48,9 @@ struct cg_worker *cg_worker_new(const struct cg_worker_opts *opts,
 	w->app_dns = cg_classifier_app_id(cls, "DNS");
 	w->flows = cg_flow_table_new(opts->max_flows);
 	w->quic = cg_quic_ctx_new();
+	w->dg = cg_digest_scratch_new();
 	w->slots = calloc(opts->buffers ? opts->buffers : 1, sizeof(*w->slots));
-	if (!w->flows || !w->quic || !w->slots) {
+	if (!w->flows || !w->quic || !w->slots || !w->dg) {
 		cg_error_set(err,
 			     "worker %u: cannot allocate %u flows and %u "
 			     "buffers",
@@ -68,6 +71,7 @@ void cg_worker_free(struct cg_worker *w)
 		return;
 	cg_flow_table_free(w->flows);
 	cg_quic_ctx_free(w->quic);
+	cg_digest_scratch_free(w->dg);
 	free(w->slots);
 	free(w);
 }
@@ -140,6 +144,22 @@ static void app_label(const struct cg_worker *w, const struct cg_flow *f,
 	cg_classifier_label(w->cls, f->app_master, f->app_proto, out, outsz);
 }
 
+static const char *seat_name(const struct cg_worker *w,
+			     const struct cg_flow *f)
+{
+	const struct cg_rules *r = w->rt->rules;
+	return f->seat >= 0 && (size_t)f->seat < r->nseats
+		       ? r->seats[f->seat].name
+		       : NULL;
+}
+
+static const char *profile_name(const struct cg_worker *w,
+				const struct cg_flow *f)
+{
+	const struct cg_rules *r = w->rt->rules;
+	return f->profile < r->nprofiles ? r->profiles[f->profile].name : NULL;
+}
+
 void cg_w_emit_report(struct cg_worker *w, const struct cg_flow *f,
 		      const struct cg_decision *d, enum cg_action a,
 		      enum cg_event_action resp, const char *host)
@@ -156,9 +176,32 @@ void cg_w_emit_report(struct cg_worker *w, const struct cg_flow *f,
 	    .host = host,
 	    .app = app,
 	    .category = cg_classifier_category_name(w->cls, f->category),
+	    .seat = seat_name(w, f),
+	    .profile = profile_name(w, f),
+	    .rules = w->rt->rules,
 	    .ts_ms = w->now_ms,
 	};
 	w->report(w->report_ctx, &r);
+}
+
+/* The entry a decision matched, as the operator's log shows it: the
+ * name, or for a hashed list the kind and the start of the hash, never
+ * a plain text the list was hashed to hide. */
+static void entry_text(struct cg_worker *w, const struct cg_decision *d,
+		       const char *host, char *out, size_t outsz)
+{
+	static const char *const kinds[CG_DIGEST__COUNT] = {"", "md5",
+							   "sha1", "sha256"};
+	const char *entry = host + d->match.suffix;
+	if (d->match.digest == CG_DIGEST_NONE || !w->dg) {
+		snprintf(out, outsz, "%s", entry);
+		return;
+	}
+	struct cg_name_hashes nh;
+	cg_domainset_digest_name(w->dg, (enum cg_digest)d->match.digest,
+				 entry, strlen(entry), &nh);
+	snprintf(out, outsz, "%s:%016llx...", kinds[d->match.digest],
+		 (unsigned long long)nh.h[0]);
 }
 
 void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
@@ -167,6 +210,7 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 {
 	if (!w->ring)
 		return;
+	const struct cg_rules *r = w->rt->rules;
 	struct cg_event e;
 	memset(&e, 0, sizeof(e));
 	e.time_ms = w->wall_ms;
@@ -182,19 +226,42 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 	if (host)
 		snprintf(e.host, sizeof(e.host), "%s", host);
 	app_label(w, f, e.app, sizeof(e.app));
+	const char *seat = seat_name(w, f), *prof = profile_name(w, f);
+	snprintf(e.seat, sizeof(e.seat), "%s", seat ? seat : "");
+	snprintf(e.profile, sizeof(e.profile), "%s", prof ? prof : "");
 	snprintf(e.reason, sizeof(e.reason), "%s", cg_reason_str(d->reason));
-	if (d->reason == CG_REASON_LIST) {
-		snprintf(e.list, sizeof(e.list), "%s", d->list->name);
+	switch (d->reason) {
+	case CG_REASON_LIST: {
+		const struct cg_category *c = &r->cats[d->match.cat];
+		snprintf(e.category, sizeof(e.category), "%s", c->name);
+		snprintf(e.rule, sizeof(e.rule), "category %s", c->name);
 		if (host)
-			snprintf(e.entry, sizeof(e.entry), "%s",
-				 host + d->suffix);
-		if (d->source < d->list->nfiles)
+			entry_text(w, d, host, e.entry, sizeof(e.entry));
+		if (d->match.source < c->nfiles)
 			snprintf(e.file, sizeof(e.file), "%s",
-				 d->list->files[d->source]);
-		e.line = d->line;
-	} else if (d->reason == CG_REASON_APP) {
-		snprintf(e.list, sizeof(e.list), "%s",
+				 c->files[d->match.source]);
+		e.line = d->match.line;
+		break;
+	}
+	case CG_REASON_APP:
+		snprintf(e.rule, sizeof(e.rule), "app %s",
 			 cg_classifier_app_name(w->cls, d->app));
+		break;
+	case CG_REASON_APP_CATEGORY:
+		snprintf(e.rule, sizeof(e.rule), "app category %s",
+			 cg_classifier_category_name(w->cls, d->app_category));
+		break;
+	case CG_REASON_BUDGET:
+		snprintf(e.rule, sizeof(e.rule), "budget %s (%u min a day)",
+			 d->budget->name, d->budget->minutes);
+		break;
+	case CG_REASON_SCHEDULE:
+		snprintf(e.rule, sizeof(e.rule), "schedule %02u:%02u-%02u:%02u",
+			 d->window->from / 60u, d->window->from % 60u,
+			 d->window->to / 60u, d->window->to % 60u);
+		break;
+	default:
+		break;
 	}
 	if (!cg_event_ring_push(w->ring, &e))
 		w->st.events_dropped++;
@@ -211,6 +278,7 @@ void cg_w_facts_of(const struct cg_flow *f, const char *host, size_t host_len,
 	fa->host_pending = f->host_pending;
 	fa->app_master = f->app_master;
 	fa->app_proto = f->app_proto;
+	fa->app_category = f->category;
 	fa->app_known = f->app_known;
 	fa->final = final;
 }
@@ -226,6 +294,35 @@ static void cg_w_flow_facts(const struct cg_flow *f, bool final,
 	cg_w_facts_of(f, f->host, dns ? 0 : f->host_len, final, fa);
 	if (dns)
 		fa->host_pending = false;
+}
+
+void cg_w_decide(struct cg_worker *w, struct cg_flow *f,
+		 const struct cg_facts *fa, bool charge, struct cg_decision *d)
+{
+	const struct cg_rules *r = w->rt->rules;
+	struct cg_who who;
+	cg_state_who(w->rt->state, r, f->seat, w->now_s, &who);
+	struct cg_when when;
+	uint32_t day;
+	cg_localtime_of(&w->lt, w->now_s, &when, &day);
+	uint16_t used[32] = {0};
+	const struct cg_profile *p =
+		who.profile < r->nprofiles ? &r->profiles[who.profile] : NULL;
+	if (p)
+		cg_state_used_profile(w->rt->state, r, p, f->seat, day, used);
+	cg_policy_decide(r, &who, &when, fa, used, w->dg, d, NULL);
+	f->profile = who.profile;
+	f->charge = d->outcome == CG_ALLOW ? d->charge : 0;
+	f->recheck = d->recheck;
+	f->charged_min = (uint32_t)(w->now_s / 60);
+	if (!charge || !p || !f->charge || !w->rt->state)
+		return;
+	for (size_t b = 0; b < p->nbudgets && b < 32; b++)
+		if (f->charge & (1u << b))
+			cg_state_charge(w->rt->state,
+					cg_budget_slot(r, &p->budgets[b],
+						       f->seat),
+					day, when.minute);
 }
 
 static bool watches_requests(const struct cg_flow *f)
@@ -276,6 +373,18 @@ enum cg_action cg_w_allow_flow(struct cg_worker *w, struct cg_flow *f,
 				 CG_ACT_NONE, host);
 		return first ? CG_MARK_WATCH : CG_PASS;
 	}
+	if (d->charge || d->recheck) {
+		/* A budget counts this flow, or a schedule may block it
+		 * later: the kernel carries it but sends a heartbeat now
+		 * and then, and the flow stays here (without its inspection
+		 * state) to be charged and judged again, and cut when the
+		 * budget is used up or a window blocks it. */
+		f->stage = CG_STAGE_METER;
+		cg_w_flow_release_resources(w, f);
+		w->st.metered++;
+		cg_w_emit_report(w, f, d, CG_MARK_METER, CG_ACT_NONE, host);
+		return CG_MARK_METER;
+	}
 	w->st.allowed++;
 	cg_w_emit_report(w, f, d, CG_MARK_ALLOW, CG_ACT_NONE, host);
 	cg_w_flow_release_resources(w, f);
@@ -293,7 +402,7 @@ static enum cg_action decide_flow(struct cg_worker *w, struct cg_flow *f,
 	struct cg_facts fa;
 	cg_w_flow_facts(f, final, &fa);
 	struct cg_decision d;
-	cg_policy_decide(w->rules, &fa, &d);
+	cg_w_decide(w, f, &fa, true, &d);
 	if (d.outcome == CG_PENDING)
 		return CG_PASS;
 	/* What the server said first (a DNS response, a banner) is not
@@ -420,9 +529,24 @@ static enum cg_action inspect(struct cg_worker *w, struct cg_flow *f,
 	return decide_flow(w, f, p, final);
 }
 
+static enum cg_action meter(struct cg_worker *w, struct cg_flow *f,
+			    const struct cg_packet *p);
+
 static enum cg_action watch(struct cg_worker *w, struct cg_flow *f,
 			    const struct cg_packet *p, bool from_client)
 {
+	/* A watched HTTP connection a budget counts (a download from a
+	 * game site) or a schedule may block needs no heartbeat: its
+	 * client's packets all come here, and the first of each minute
+	 * charges it and judges it again.  A DNS socket is not: it serves
+	 * lookups, each judged as it comes. */
+	if (from_client && (f->charge || f->recheck) &&
+	    f->kind == CG_KIND_HTTP &&
+	    (uint32_t)(w->now_s / 60) != f->charged_min) {
+		enum cg_action a = meter(w, f, p);
+		if (a != CG_PASS)
+			return a;
+	}
 	if (!from_client || !p->payload_len)
 		return CG_PASS;
 	bool decided;
@@ -481,7 +605,7 @@ static void report_undecided(struct cg_worker *w, struct cg_flow *f)
 	struct cg_facts fa;
 	cg_w_flow_facts(f, true, &fa);
 	struct cg_decision d;
-	cg_policy_decide(w->rules, &fa, &d);
+	cg_w_decide(w, f, &fa, false, &d);
 	cg_w_emit_report(w, f, &d, CG_PASS, CG_ACT_NONE,
 			 f->host_len ? f->host : NULL);
 }
@@ -512,16 +636,53 @@ static uint8_t guess_client(const struct cg_packet *p, uint8_t from_side,
 	return from_side;
 }
 
+/* A metered flow's heartbeat (or a watched one's first packet of a
+ * minute): charge this minute, and cut the flow if its budget is used up
+ * (or a schedule now blocks it). */
+static enum cg_action meter(struct cg_worker *w, struct cg_flow *f,
+			    const struct cg_packet *p)
+{
+	struct cg_facts fa;
+	cg_w_facts_of(f, f->host, f->host_len, true, &fa);
+	struct cg_decision d;
+	cg_w_decide(w, f, &fa, true, &d);
+	if (d.outcome != CG_BLOCK)
+		return CG_PASS;
+	if (d.reason == CG_REASON_BUDGET)
+		w->st.budget_blocked++;
+	return cg_w_block_flow(w, f, p, &d, f->host_len ? f->host : NULL);
+}
+
+static void seat_refresh(struct cg_flow *f, const struct cg_runtime *rt)
+{
+	if (f->seat_gen == rt->generation)
+		return;
+	f->seat = (int16_t)cg_rules_seat(rt->rules, f->has_mac ? f->mac : NULL,
+					 f->key.family, f->key.addr[f->client]);
+	f->seat_gen = rt->generation;
+}
+
+static void enter(struct cg_worker *w, const struct cg_runtime *rt,
+		  uint64_t now_ms, uint64_t wall_ms)
+{
+	w->rt = rt;
+	w->now_ms = now_ms;
+	w->wall_ms = wall_ms;
+	w->now_s = cg_clock_now(w->o.clock, wall_ms);
+	if (!w->lt.refreshed_s)
+		cg_localtime_refresh(&w->lt, w->now_s);
+}
+
 enum cg_action cg_worker_packet(struct cg_worker *w,
-				const struct cg_rules *rules, const uint8_t *l3,
-				size_t caplen, size_t wirelen, int from_lan,
-				uint64_t now_ms, uint64_t wall_ms)
+				const struct cg_runtime *rt, const uint8_t *l3,
+				size_t caplen, size_t wirelen,
+				const struct cg_pkt_meta *meta, uint64_t now_ms,
+				uint64_t wall_ms)
 {
 	w->st.packets++;
 	w->st.bytes += wirelen;
-	w->rules = rules;
-	w->now_ms = now_ms;
-	w->wall_ms = wall_ms;
+	enter(w, rt, now_ms, wall_ms);
+	int from_lan = meta ? meta->from_lan : -1;
 
 	struct cg_packet p;
 	enum cg_decode_status ds = cg_decode_ip(l3, caplen, wirelen, &p);
@@ -535,6 +696,18 @@ enum cg_action cg_worker_packet(struct cg_worker *w,
 	uint8_t side;
 	cg_flow_key_of(&p, &key, &side);
 	struct cg_flow *f = cg_flow_lookup(w->flows, &key, now_ms);
+	if (meta && meta->heartbeat) {
+		w->st.heartbeats++;
+		if (!f || f->stage != CG_STAGE_METER) {
+			/* Forgotten (table full): it can no longer be
+			 * charged; counted so the operator can size the
+			 * table. */
+			w->st.heartbeats_lost++;
+			return CG_PASS;
+		}
+		seat_refresh(f, rt);
+		return meter(w, f, &p);
+	}
 	/* A new SYN on a flow we still hold is a new connection reusing the
 	 * 4-tuple (a client may reuse its port as soon as the server closed
 	 * first; conntrack starts a new entry too).  The old state, above
@@ -542,7 +715,7 @@ enum cg_action cg_worker_packet(struct cg_worker *w,
 	 * of the same connection carries the same sequence number. */
 	if (f && p.proto == CG_PROTO_TCP &&
 	    (p.tcp_flags & (CG_TCP_SYN | CG_TCP_ACK)) == CG_TCP_SYN &&
-	    (f->stage == CG_STAGE_WATCH || f->client_payloads ||
+	    (f->stage != CG_STAGE_INSPECT || f->client_payloads ||
 	     !f->seq_known || f->next_seq != p.seq + 1)) {
 		w->st.flows_reused++;
 		cg_w_flow_release_resources(w, f);
@@ -557,24 +730,41 @@ enum cg_action cg_worker_packet(struct cg_worker *w,
 		f = cg_flow_insert(w->flows, &key, now_ms, release_cb, w);
 		w->st.flows_new++;
 		f->client = guess_client(&p, side, from_lan);
+		/* The sender's MAC names the seat only when the sender is
+		 * the client on the LAN (a WAN packet carries the router's
+		 * MAC). */
+		if (meta && meta->mac && side == f->client && from_lan != 0) {
+			memcpy(f->mac, meta->mac, 6);
+			f->has_mac = true;
+		}
+		f->seat_gen = rt->generation - 1;
 		f->dpi = cg_classifier_flow_get(w->cls);
 		if (!f->dpi) {
 			w->st.dpi_exhausted++;
 			f->app_known = true; /* nobody will tell us more */
 		}
 	}
+	seat_refresh(f, rt);
 	f->packets++;
 	bool from_client = side == f->client;
+	if (f->stage == CG_STAGE_METER)
+		return CG_PASS; /* in flight before the mark took effect */
 	if (f->stage == CG_STAGE_WATCH)
 		return watch(w, f, &p, from_client);
 	return inspect(w, f, &p, from_client);
 }
 
-void cg_worker_tick(struct cg_worker *w, const struct cg_rules *rules,
-		    uint64_t now_ms)
+void cg_worker_tick(struct cg_worker *w, const struct cg_runtime *rt,
+		    uint64_t now_ms, uint64_t wall_ms)
 {
-	w->rules = rules;
-	cg_flow_expire(w->flows, now_ms, w->o.idle_timeout_ms, release_cb, w);
+	enter(w, rt, now_ms, wall_ms);
+	cg_localtime_refresh(&w->lt, w->now_s);
+	/* A metered flow is kept alive by its heartbeats; it must not
+	 * expire between two of them. */
+	uint64_t idle = w->o.idle_timeout_ms;
+	if (idle < 2 * (uint64_t)w->o.meter_interval_ms + 5000)
+		idle = 2 * (uint64_t)w->o.meter_interval_ms + 5000;
+	cg_flow_expire(w->flows, now_ms, idle, release_cb, w);
 }
 
 static void finish_cb(void *ctx, struct cg_flow *f, bool evicted)
@@ -585,10 +775,9 @@ static void finish_cb(void *ctx, struct cg_flow *f, bool evicted)
 	cg_w_flow_release_resources(w, f);
 }
 
-void cg_worker_finish(struct cg_worker *w, const struct cg_rules *rules,
+void cg_worker_finish(struct cg_worker *w, const struct cg_runtime *rt,
 		      uint64_t now_ms)
 {
-	w->rules = rules;
-	w->now_ms = now_ms;
+	enter(w, rt, now_ms, w->wall_ms);
 	cg_flow_flush(w->flows, finish_cb, w);
 }

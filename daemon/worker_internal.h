@@ -37,8 +37,12 @@ struct cg_worker {
 	cg_report_fn report;
 	void *report_ctx;
 	int app_dns; /* nDPI's id for DNS, to watch DNS on any port */
-	const struct cg_rules *rules; /* for the packet being processed */
+	/* For the packet being processed: */
+	const struct cg_runtime *rt;
 	uint64_t now_ms, wall_ms;
+	int64_t now_s;                /* the policy's clock (UTC) */
+	struct cg_localtime lt;       /* this thread's time-zone cache */
+	struct cg_digest_scratch *dg; /* digests for hashed lists */
 	struct cg_worker_stats st;
 	uint8_t scratch[16384]; /* TLS records joined */
 	uint8_t answer[1500];	/* DNS answers we build */
@@ -61,6 +65,14 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 
 void cg_w_facts_of(const struct cg_flow *f, const char *host, size_t host_len,
 		   bool final, struct cg_facts *fa);
+
+/* The policy's decision for f on facts fa: who the client is now (seat,
+ * session, default), the local time, the budgets used today.  With
+ * charge, an allow charges the current minute to the budgets that count
+ * the flow. */
+void cg_w_decide(struct cg_worker *w, struct cg_flow *f,
+		 const struct cg_facts *fa, bool charge,
+		 struct cg_decision *d);
 
 /* Cut the connection (resets for TCP); the flow is removed. */
 enum cg_action cg_w_block_flow(struct cg_worker *w, struct cg_flow *f,

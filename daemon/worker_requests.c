@@ -84,10 +84,14 @@ enum cg_action cg_w_dns_query(struct cg_worker *w, struct cg_flow *f,
 		fa.app_known = true;
 	}
 	struct cg_decision d;
-	cg_policy_decide(w->rules, &fa, &d);
+	cg_w_decide(w, f, &fa, true, &d);
 	const char *host = q.name_ok ? q.qname : NULL;
 
-	if (d.outcome == CG_BLOCK && d.reason == CG_REASON_LIST) {
+	/* A name refused (a list, a budget, a schedule) is answered "no
+	 * such name", query by query: the socket stays open for the next
+	 * lookup.  Only an application rule cuts the whole flow. */
+	if (d.outcome == CG_BLOCK && d.reason != CG_REASON_APP &&
+	    d.reason != CG_REASON_APP_CATEGORY) {
 		size_t n = cg_dns_build_response(msg, &q, CG_DNS_RCODE_NXDOMAIN,
 						 w->answer, sizeof(w->answer));
 		int rc = -1;
@@ -208,7 +212,7 @@ enum cg_action cg_w_http_stream(struct cg_worker *w, struct cg_flow *f,
 		struct cg_facts fa;
 		cg_w_facts_of(f, req.host, req.host_len, false, &fa);
 		struct cg_decision d;
-		cg_policy_decide(w->rules, &fa, &d);
+		cg_w_decide(w, f, &fa, true, &d);
 		const char *host = req.host_len ? req.host : NULL;
 		if (d.outcome == CG_BLOCK) {
 			*decided = true;
@@ -217,6 +221,11 @@ enum cg_action cg_w_http_stream(struct cg_worker *w, struct cg_flow *f,
 		}
 		if (d.outcome == CG_ALLOW) {
 			*decided = true;
+			/* The connection is counted as serving this host
+			 * from now on (its minutes are charged by it). */
+			if (d.charge && req.host_len)
+				cg_w_set_host(f, req.host, req.host_len,
+					      CG_HOST_HTTP);
 			if (f->stage == CG_STAGE_WATCH)
 				cg_w_emit_report(w, f, &d, CG_PASS, CG_ACT_NONE,
 						 host);

@@ -85,6 +85,14 @@ void cg_classifier_label(const struct cg_classifier *c, uint16_t master,
  * "did you mean" hints); names of unused ids are NULL. */
 uint16_t cg_classifier_app_count(const struct cg_classifier *c);
 
+/* The category nDPI files an application under (e.g. Game for
+ * Fortnite). */
+uint16_t cg_classifier_app_category(const struct cg_classifier *c,
+				    uint16_t id);
+
+/* Number of category ids (names via cg_classifier_category_name). */
+uint16_t cg_classifier_category_count(const struct cg_classifier *c);
+
 size_t cg_classifier_flow_size(void);
 
 #endif

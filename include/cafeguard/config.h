@@ -1,17 +1,18 @@
 /*
- * config: the gateway's configuration file (libconfig syntax), parsed and
- * checked into plain values.
+ * config: the gateway's configuration and rule set (libconfig syntax),
+ * parsed and checked into plain values.
  *
  * Every problem is reported with the file and line libconfig gives for the
- * setting ("conf/cafeguard.conf:12: queue.count: must be 0..64"); all of
- * them are reported, then the load fails.  Unknown keys are errors: a
- * misspelt key silently ignored is a rule that silently does nothing.
- * Relative paths are resolved against the configuration file's directory,
- * so a rule set can be moved as a whole.
+ * setting ("rules/kids.conf:12: profiles[0].block.categories: unknown
+ * category \"adutl\" (did you mean \"adult\"?)"); all of them are
+ * reported, then the load fails.  Unknown keys are errors: a misspelt key
+ * silently ignored is a rule that silently does nothing.  A relative path
+ * is resolved against the directory of the file it is written in, so a
+ * rule set (and files it @includes) can be moved as a whole.
  *
- * Names that need the running system to check (nDPI application names,
- * list files on disk) are checked when the rules are built (rules.h), with
- * the file and line recorded here.
+ * Names that need the running system to check (nDPI application and
+ * category names, list files on disk) are checked when the rules are built
+ * (rules.h), with the file and line recorded here.
  */
 #ifndef CAFEGUARD_CONFIG_H
 #define CAFEGUARD_CONFIG_H
@@ -39,30 +40,119 @@ struct cg_config_ref {
 	unsigned line;
 };
 
-struct cg_config_list {
+/* What a block, allow, lift or budget names. */
+struct cg_config_sel {
+	struct cg_config_ref *categories;
+	size_t ncategories;
+	struct cg_config_ref *apps;           /* nDPI protocol names */
+	size_t napps;
+	struct cg_config_ref *app_categories; /* nDPI category names */
+	size_t napp_categories;
+	struct cg_config_ref *hosts;          /* names written inline,
+						 canonical */
+	size_t nhosts;
+	bool everything;                      /* all traffic */
+	char *file;
+	unsigned line;
+};
+
+struct cg_config_category {
 	char *name;
-	char **files;     /* absolute or relative to the config's directory */
-	size_t nfiles;
+	char *title;  /* in plain words, for people */
+	char **lists; /* files or folders, resolved paths */
+	size_t nlists;
 	enum cg_list_format format;
-	char *file;       /* where the list was declared */
+	char *file;
+	unsigned line;
+};
+
+/* A time window of a schedule, in the box's local time.  days: bit 0 =
+ * Sunday .. bit 6 = Saturday; minutes from midnight; to < from crosses
+ * midnight (the window belongs to the day it starts). */
+struct cg_config_window {
+	uint8_t days;
+	uint16_t from, to;
+	struct cg_config_sel block, lift;
+	char *file;
+	unsigned line;
+};
+
+struct cg_config_budget {
+	char *name;
+	struct cg_config_sel what;
+	uint16_t minutes; /* a day */
+	bool shared;      /* one counter for every client of the profile */
+	char *file;
+	unsigned line;
+};
+
+struct cg_config_profile {
+	char *name;
+	struct cg_config_sel block, allow;
+	bool safesearch;
+	struct cg_config_window *windows;
+	size_t nwindows;
+	struct cg_config_budget *budgets;
+	size_t nbudgets;
+	char *file;
+	unsigned line;
+};
+
+struct cg_config_addr {
+	uint8_t family; /* 4 or 6 */
+	uint8_t addr[16];
+};
+
+struct cg_config_seat {
+	char *name;
+	uint8_t mac[6];
+	bool has_mac;
+	struct cg_config_addr *addrs;
+	size_t naddrs;
+	struct cg_config_ref profile;
+	char *file;
+	unsigned line;
+};
+
+enum cg_expect_who {
+	CG_WHO_DEFAULT = 0, /* an unknown client */
+	CG_WHO_SEAT,
+	CG_WHO_PROFILE,
+	CG_WHO_IP,
+	CG_WHO_MAC,
+};
+
+/* A rule-set test: who, when, what, and the decision expected. */
+struct cg_config_expect {
+	enum cg_expect_who who;
+	struct cg_config_ref whom;      /* seat or profile name */
+	struct cg_config_addr ip;
+	uint8_t mac[6];
+	bool has_at;
+	int year, month, mday;          /* local date and time of "at" */
+	uint16_t minute;
+	char *host;                     /* canonical; NULL with app only */
+	struct cg_config_ref app;       /* name NULL if none */
+	bool want_block;
+	char *file;
 	unsigned line;
 };
 
 struct cg_config {
 	char *path; /* the configuration file as given */
-	char *dir;  /* its directory, for relative paths */
+	char *dir;  /* its directory */
 
 	/* gateway */
 	char lan[CG_IFNAME_MAX];
 	char wan[CG_IFNAME_MAX]; /* "" = any */
 	bool fail_open;
 	enum cg_fw_backend firewall;
-	uint32_t mark_mask;      /* two bits owned by the gateway */
-	uint32_t mark_allow, mark_block, mark_watch; /* derived */
+	uint32_t mark_mask; /* three bits owned by the gateway */
+	uint32_t mark_allow, mark_block, mark_watch, mark_meter; /* derived */
 
 	/* queue */
 	uint16_t queue_first;
-	uint16_t queue_count;    /* 0 in the file = one per core (resolved) */
+	uint16_t queue_count; /* 0 in the file = one per core (resolved) */
 	uint32_t queue_length;
 	uint32_t copy_range;
 	uint32_t batch;
@@ -73,14 +163,23 @@ struct cg_config {
 	uint32_t max_packets;
 	uint32_t dpi_flows;
 	uint32_t buffers;
+	uint32_t meter_interval_s; /* budget heartbeat per connection */
 
-	struct cg_config_list *lists;
-	size_t nlists;
+	/* state */
+	char *state_dir;   /* seat sessions and budgets (NULL: not kept) */
+	char *cache_dir;   /* compiled list images (NULL: not cached) */
+	char *control;     /* control socket path */
 
-	struct cg_config_ref *block_lists;
-	size_t nblock_lists;
-	struct cg_config_ref *block_apps;
-	size_t nblock_apps;
+	/* rule set */
+	struct cg_config_category *categories;
+	size_t ncategories;
+	struct cg_config_profile *profiles;
+	size_t nprofiles;
+	struct cg_config_seat *seats;
+	size_t nseats;
+	struct cg_config_ref default_profile; /* name NULL: the first */
+	struct cg_config_expect *expects;
+	size_t nexpects;
 
 	char *events_file; /* JSON lines; NULL = events off */
 };
@@ -96,10 +195,24 @@ void cg_config_defaults(struct cg_config *cfg);
 int cg_config_load(const char *path, struct cg_config *cfg,
 		   struct cg_diag *d);
 
-/* Resolves a path from the config against its directory; returns a new
- * string (caller frees) or NULL on allocation failure. */
-char *cg_config_path(const struct cg_config *cfg, const char *p);
+/* Resolves p against dir (the directory of the file p was written in);
+ * returns a new string (caller frees) or NULL on allocation failure. */
+char *cg_config_resolve(const char *dir, const char *p);
 
 void cg_config_free(struct cg_config *cfg);
+
+/* "mon-fri", "sat,sun", "all", "weekdays", "weekend" -> day bits; -1 if
+ * the text is not a day list (why in err).  Exposed for tests. */
+int cg_config_parse_days(const char *s, uint8_t *days, char *err,
+			 size_t errsz);
+/* "08:30", "24:00" -> minutes; -1 if not a time. */
+int cg_config_parse_hhmm(const char *s, uint16_t *minutes);
+/* "1h", "90m", "1h30m" -> minutes; -1 if not a duration. */
+int cg_config_parse_duration(const char *s, uint32_t *minutes);
+/* "YYYY-MM-DD HH:MM" -> its parts; -1 if malformed or not a real date. */
+int cg_config_parse_at(const char *s, int *year, int *month, int *mday,
+		       uint16_t *minute);
+/* "aa:bb:cc:dd:ee:ff" -> bytes; -1 if malformed. */
+int cg_config_parse_mac(const char *s, uint8_t mac[6]);
 
 #endif

@@ -46,10 +46,15 @@ struct cg_event {
 	uint16_t worker;
 	char host[CG_NAME_BUF];
 	char app[48];        /* "TLS.Google" */
-	char reason[16];     /* "list", "app" */
-	char list[48];
-	char entry[CG_NAME_BUF];
-	char file[192];      /* list file of the entry */
+	char seat[41];       /* "" if the client is not a seat */
+	char profile[41];
+	char reason[16];     /* "list", "app", "app-category", "budget",
+				"schedule" (policy.h) */
+	char category[48];   /* the category whose list named the host */
+	char rule[96];       /* the rule in a few words: "category adult",
+				"app BitTorrent", "budget games" */
+	char entry[CG_NAME_BUF]; /* the list entry (hashed: "sha256:...") */
+	char file[192];      /* the list file of the entry */
 	uint32_t line;
 	char detail[96];     /* free text for start/stop */
 };

@@ -44,6 +44,8 @@ const char *cg_flow_kind_str(enum cg_flow_kind k);
 enum cg_flow_stage {
 	CG_STAGE_INSPECT = 0, /* undecided: nDPI and our parsers run */
 	CG_STAGE_WATCH,       /* allowed, but every request is checked */
+	CG_STAGE_METER,       /* allowed, a budget counts it: the kernel
+				 carries it and sends heartbeats */
 };
 
 /* Where the flow's host name came from. */
@@ -84,6 +86,17 @@ struct cg_flow {
 	uint32_t client_payloads;     /* client packets with payload */
 	uint32_t requests;            /* DNS queries / HTTP requests checked */
 	uint16_t app_master, app_proto, category;
+	int16_t seat;                 /* rules seat index, -1: not a seat */
+	bool has_mac;
+	uint8_t mac[6];               /* the client's, when seen on the LAN */
+	uint32_t seat_gen;            /* runtime generation of seat */
+	uint16_t profile;             /* profile of the last decision */
+	uint32_t charge;              /* budgets of that profile it counts
+					 against (bit = budget index) */
+	uint32_t charged_min;         /* the minute (UTC s / 60) last
+					 charged or judged again */
+	bool recheck;                 /* allowed, but a schedule may block
+					 it later */
 	uint8_t host_len;
 	char host[CG_NAME_BUF];
 	struct cg_dpi_flow *dpi;      /* classifier state, NULL once done */

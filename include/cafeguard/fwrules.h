@@ -5,14 +5,17 @@
  *
  * Per packet the chain does, in this order (the order matters: for a
  * queued packet, no rule after the NFQUEUE rule ever runs):
- *   1. connmark says allowed  -> RETURN (the rest of FORWARD applies)
- *   2. connmark says blocked  -> DROP
- *   3. connmark says watched and the packet is a reply -> RETURN
- *   4. packet mark set by our verdict (NF_REPEAT) -> copy it into the
+ *   1. packet mark set by our verdict (NF_REPEAT) -> copy it into the
  *      connmark, then RETURN or DROP.  The connmark cannot be set from
  *      the verdict itself on every kernel (no NETLINK_GLUE_CT), hence
  *      packet mark + NF_REPEAT.
- *   5. TCP and UDP -> NFQUEUE --queue-balance (with --queue-bypass when
+ *   2. connmark says allowed  -> RETURN (the rest of FORWARD applies)
+ *   3. connmark says blocked  -> DROP
+ *   4. connmark says watched and the packet is a reply -> RETURN
+ *   5. connmark says metered -> one packet per heartbeat period (per
+ *      connection, hashlimit) to the queue with its mark restored, the
+ *      rest RETURN
+ *   6. TCP and UDP -> NFQUEUE --queue-balance (with --queue-bypass when
  *      fail_open: traffic passes while no daemon listens).
  * Chains: FORWARD (LAN traffic) and INPUT (DNS from the LAN to the box's
  * own resolver) in the filter table, and OUTPUT in the raw table, where
@@ -32,6 +35,7 @@
 #define CG_FW_CHAIN_FWD "CAFEGUARD-FWD"
 #define CG_FW_CHAIN_IN "CAFEGUARD-IN"
 #define CG_FW_CHAIN_RAW "CAFEGUARD-RAW"
+#define CG_FW_CHAIN_METER "CAFEGUARD-METER"
 
 /*
  * Writes the iptables-restore input that installs the chains for family

@@ -30,7 +30,7 @@ struct cg_nfq_opts {
 	uint32_t batch;      /* packets per receive/verdict batch */
 	bool fail_open;
 	int lan_ifindex;     /* to tell the client side; 0 = unknown */
-	uint32_t mark_mask, mark_allow, mark_block, mark_watch;
+	uint32_t mark_mask, mark_allow, mark_block, mark_watch, mark_meter;
 };
 
 struct cg_nfq_stats {
@@ -48,10 +48,13 @@ struct cg_nfq;
  * (e.g. another process owns the queue). */
 struct cg_nfq *cg_nfq_open(const struct cg_nfq_opts *o, struct cg_error *err);
 
-/* The packet handler: returns what to do with the packet. */
+/* The packet handler: returns what to do with the packet.  meta tells the
+ * side it came from, the sender's MAC (NFQA_HWADDR) and whether it is a
+ * metered connection's heartbeat (its mark, restored from the connmark
+ * by the kernel rules, says so). */
 typedef enum cg_action (*cg_nfq_handler)(void *ctx, const uint8_t *l3,
 					 size_t caplen, size_t wirelen,
-					 int from_lan);
+					 const struct cg_pkt_meta *meta);
 /* Called from the same thread between batches, at least every 200 ms,
  * when no packet is in hand: the worker's quiescent point (timers, and a
  * sign that it no longer holds an old rule set). */

@@ -23,6 +23,10 @@ enum cg_replay_format {
 struct cg_replay_opts {
 	const struct cg_config *cfg;
 	const struct cg_rules *rules;
+	/* The local time the capture is judged at ("YYYY-MM-DD HH:MM"
+	 * given to replay --at), as UTC seconds; 0: the capture's own
+	 * timestamps. */
+	int64_t at_utc;
 	struct cg_classifier *cls;
 	enum cg_replay_format format;
 	FILE *out;

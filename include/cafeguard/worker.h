@@ -17,11 +17,13 @@
 
 #include "cafeguard/act.h"
 #include "cafeguard/classify.h"
+#include "cafeguard/clock.h"
 #include "cafeguard/decode.h"
 #include "cafeguard/eventlog.h"
 #include "cafeguard/flow.h"
 #include "cafeguard/policy.h"
 #include "cafeguard/rules.h"
+#include "cafeguard/state.h"
 
 /* What the packet source does with a packet (and its connection). */
 enum cg_action {
@@ -31,6 +33,28 @@ enum cg_action {
 	CG_MARK_BLOCK,  /* drop; kernel drops the connection from now */
 	CG_MARK_WATCH,  /* accept; kernel sends only client->server packets
 			   from now (every request is checked) */
+	CG_MARK_METER,  /* accept; kernel carries the connection but sends
+			   a heartbeat packet now and then, so a budget
+			   counting it can be charged and enforced */
+};
+
+/* What the pipeline decides with: the rules and the state built for
+ * them, published together (a reload swaps both). */
+struct cg_runtime {
+	const struct cg_rules *rules;
+	struct cg_state *state;
+	/* Changes with every swap: a flow's seat index belongs to the rule
+	 * set it was found in, and is looked up again in a new one (seats
+	 * may have moved, been added or removed). */
+	uint32_t generation;
+};
+
+/* What the packet source knows beside the packet. */
+struct cg_pkt_meta {
+	int from_lan;       /* 1: came in on the LAN side (its sender is the
+			       client), 0: WAN side, -1: unknown (replay) */
+	const uint8_t *mac; /* sender's MAC when known, else NULL */
+	bool heartbeat;     /* a metered connection's heartbeat packet */
 };
 
 const char *cg_action_str(enum cg_action a);
@@ -42,8 +66,10 @@ struct cg_worker_opts {
 	uint32_t max_packets;    /* give up inspecting after this many */
 	uint32_t dpi_flows;
 	uint32_t buffers;
+	uint32_t meter_interval_ms; /* heartbeat period of metered flows */
 	bool fail_open;          /* verdict for packets that cannot be read */
 	bool replay;             /* report every decision (cafeguardctl) */
+	const struct cg_clock *clock; /* shared; NULL: the wall clock */
 };
 
 /* One decision or the end of an undecided flow, for replay output and
@@ -56,6 +82,9 @@ struct cg_report {
 	const char *host;         /* the name judged, may differ per request */
 	const char *app;          /* "TLS.Google" */
 	const char *category;
+	const char *seat;         /* seat name, NULL if not a seat */
+	const char *profile;
+	const struct cg_rules *rules;
 	uint64_t ts_ms;
 };
 
@@ -71,6 +100,8 @@ struct cg_worker_stats {
 	uint64_t dns_queries, dns_blocked;
 	uint64_t http_requests, http_blocked;
 	uint64_t gave_up;        /* decided on what was known after max_packets */
+	uint64_t metered;        /* flows handed over with a heartbeat */
+	uint64_t heartbeats, heartbeats_lost, budget_blocked;
 	uint64_t out_of_order;   /* client segments dropped to keep order */
 	uint64_t dpi_exhausted;  /* no classifier state free */
 	uint64_t slots_exhausted;/* no reassembly buffer free */
@@ -97,24 +128,24 @@ void cg_worker_set_report(struct cg_worker *w, cg_report_fn fn, void *ctx);
 
 /*
  * Runs one IP packet (l3[0..caplen), wirelen bytes on the wire) through
- * the pipeline under rules; now_ms is a monotonic clock, wall_ms the
- * wall clock for events.  from_lan: 1 if the packet came in on the LAN
- * side (its sender is the client), 0 if from the WAN side, -1 unknown
- * (replay: the client is guessed from the handshake and ports).
+ * the pipeline under rt; now_ms is a monotonic clock, wall_ms the wall
+ * clock (events, schedules, budgets).  Without meta->from_lan (replay)
+ * the client is guessed from the handshake and ports.
  */
 enum cg_action cg_worker_packet(struct cg_worker *w,
-				const struct cg_rules *rules,
+				const struct cg_runtime *rt,
 				const uint8_t *l3, size_t caplen,
-				size_t wirelen, int from_lan, uint64_t now_ms,
-				uint64_t wall_ms);
+				size_t wirelen, const struct cg_pkt_meta *meta,
+				uint64_t now_ms, uint64_t wall_ms);
 
-/* Expires idle flows; call about once a second. */
-void cg_worker_tick(struct cg_worker *w, const struct cg_rules *rules,
-		    uint64_t now_ms);
+/* Expires idle flows and refreshes the local time; call about once a
+ * second. */
+void cg_worker_tick(struct cg_worker *w, const struct cg_runtime *rt,
+		    uint64_t now_ms, uint64_t wall_ms);
 
 /* Decides every flow still open as if no more packets came (end of a
  * replay) and empties the table. */
-void cg_worker_finish(struct cg_worker *w, const struct cg_rules *rules,
+void cg_worker_finish(struct cg_worker *w, const struct cg_runtime *rt,
 		      uint64_t now_ms);
 
 const struct cg_worker_stats *cg_worker_stats(const struct cg_worker *w);

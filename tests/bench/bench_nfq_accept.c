@@ -26,12 +26,12 @@ struct ctx {
 };
 
 static enum cg_action accept_all(void *arg, const uint8_t *l3, size_t caplen,
-				 size_t wirelen, int from_lan)
+				 size_t wirelen, const struct cg_pkt_meta *meta)
 {
 	struct ctx *c = arg;
 	(void)l3;
 	(void)caplen;
-	(void)from_lan;
+	(void)meta;
 	c->bytes += wirelen;
 	return CG_PASS;
 }

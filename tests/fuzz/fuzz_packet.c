@@ -7,8 +7,10 @@
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cafeguard/worker.h"
 
@@ -16,9 +18,38 @@ struct state {
 	struct cg_classifier *cls;
 	struct cg_injector *inj;
 	struct cg_worker *w;
-	struct cg_rules *rules;
+	struct cg_config cfg;
+	struct cg_runtime rt;
 	uint64_t now;
 };
+
+/* Every kind of rule, so every policy path is reached: lists, inline
+ * hosts, apps, a schedule that is always open, a budget and seats. */
+static const char conf[] =
+	"categories = ( { name = \"fuzz\"; lists = [ \"fuzz.list\" ]; } );\n"
+	"profiles = (\n"
+	"  { name = \"kids\";\n"
+	"    block = { categories = [ \"fuzz\" ]; apps = [ \"BitTorrent\" ]; "
+	"app_categories = [ \"Game\" ]; hosts = [ \"blocked.test\" ]; };\n"
+	"    allow = { hosts = [ \"ok.example.com\" ]; };\n"
+	"    schedule = ( { days = \"all\"; from = \"00:00\"; to = \"24:00\"; "
+	"block = { apps = [ \"Tor\" ]; }; } );\n"
+	"    budgets = ( { name = \"b\"; per_day = \"1m\"; apps = [ \"HTTP\" "
+	"]; } );\n"
+	"  },\n"
+	"  { name = \"adults\"; }\n"
+	");\n"
+	"seats = ( { name = \"s\"; ip = [ \"10.0.0.1\", \"::1\" ]; profile = "
+	"\"adults\"; } );\n";
+
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
+}
 
 /* Built once: nDPI's module takes ~20 ms to create. */
 static struct state *state(void)
@@ -32,23 +63,31 @@ static struct state *state(void)
 	st->inj = cg_injector_open_recorder(2);
 	struct cg_worker_opts o = {.max_flows = 128, .idle_timeout_ms = 1000,
 				   .max_packets = 8, .dpi_flows = 256,
-				   .buffers = 16, .fail_open = true};
+				   .buffers = 16, .meter_interval_ms = 1000,
+				   .fail_open = true};
 	st->w = cg_worker_new(&o, st->cls, st->inj, NULL, &err);
-	st->rules = calloc(1, sizeof(*st->rules));
-	st->rules->nlists = 1;
-	st->rules->lists = calloc(1, sizeof(*st->rules->lists));
-	st->rules->lists[0].name = strdup("fuzz");
-	struct cg_domainset_builder *b = cg_domainset_builder_new();
-	cg_domainset_builder_add(b, "example.com", 11, 0, 1, NULL);
-	cg_domainset_builder_add(b, "a", 1, 0, 2, NULL);
-	st->rules->lists[0].set = cg_domainset_build(b, &err);
-	st->rules->block = calloc(1, sizeof(size_t));
-	st->rules->nblock = 1;
-	int bt = cg_classifier_app_id(st->cls, "BitTorrent");
-	st->rules->block_apps[bt / 8] |= (uint8_t)(1u << (bt % 8));
-	st->rules->needs_app = true;
-	if (!st->cls || !st->inj || !st->w || !st->rules->lists[0].set)
+	char dir[] = "/tmp/cg-fuzz-XXXXXX";
+	if (!mkdtemp(dir))
 		abort();
+	put(dir, "fuzz.list", "example.com\na\n");
+	put(dir, "rules.conf", conf);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	struct cg_diag d = {0};
+	if (cg_config_load(path, &st->cfg, &d) < 0)
+		abort();
+	st->rt.rules = cg_rules_build(&st->cfg, st->cls, false, &d);
+	cg_diag_print(&d, stderr);
+	cg_diag_clear(&d);
+	/* The lists are in memory now. */
+	snprintf(path, sizeof(path), "%s/fuzz.list", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/rules.conf", dir);
+	unlink(path);
+	rmdir(dir);
+	if (!st->cls || !st->inj || !st->w || !st->rt.rules)
+		abort();
+	st->rt.state = cg_state_new(st->rt.rules);
 	return st;
 }
 
@@ -82,15 +121,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t *l3 = malloc(n - off + 1);
 	memcpy(l3, frame + off, n - off);
+	/* The last byte: LAN side or not, a MAC or not, a heartbeat. */
+	uint8_t flags = n ? frame[n - 1] : 0;
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	struct cg_pkt_meta meta = {.from_lan = (flags & 3) == 3 ? -1 : flags & 1,
+				   .mac = flags & 4 ? mac : NULL,
+				   .heartbeat = flags & 8};
 	st->now += 10;
-	cg_worker_packet(st->w, st->rules, l3, n - off, n - off, -1, st->now,
+	cg_worker_packet(st->w, &st->rt, l3, n - off, n - off, &meta, st->now,
 			 st->now);
 	swap_addresses(l3, n - off);
+	meta.from_lan = meta.from_lan < 0 ? -1 : !meta.from_lan;
+	meta.heartbeat = false;
 	st->now += 10;
-	cg_worker_packet(st->w, st->rules, l3, n - off, n - off, -1, st->now,
+	cg_worker_packet(st->w, &st->rt, l3, n - off, n - off, &meta, st->now,
 			 st->now);
 	free(l3);
-	cg_worker_tick(st->w, st->rules, st->now);
+	cg_worker_tick(st->w, &st->rt, st->now, st->now);
 	cg_injector_forget(st->inj);
 	return 0;
 }

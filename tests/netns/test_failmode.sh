@@ -19,8 +19,8 @@ cg_setup
 LIST=$(cg_list_file adult.list blocked.test)
 conf() { # FILE FAIL_OPEN BACKEND
 	CG_FAIL_OPEN=$2 CG_FW=$3 cg_daemon_conf "$1" \
-		"lists = ( { name = \"adult\"; files = [ \"$LIST\" ]; } );" \
-		"block = { lists = [ \"adult\" ]; };"
+		"categories = ( { name = \"adult\"; lists = [ \"$LIST\" ]; } );" \
+		"profiles = ( { name = \"all\"; block = { categories = [ \"adult\" ]; }; } );"
 }
 jumps() { # BACKEND FAMILY: jumps from FORWARD to our chain
 	CG_FW=$1 cg_fw_save "$2" | grep -c -- '-A FORWARD .*-j CAFEGUARD-FWD' || true
@@ -86,12 +86,12 @@ cg_expect_eq "firewall status says not installed (exit 3)" 3 "$st"
 # ---- refusals: nothing installed, a clear message, exit 1
 CG_FW=nft
 printf 'gateway = { lan = "lan0"; firewall = "nft"; };\nqueue = { count = 1; };\n' >"$CG_TMP/bad.conf"
-printf 'lists = ( { name = "x"; files = [ "missing.list" ]; } );\nblock = { lists = [ "x" ]; };\n' >>"$CG_TMP/bad.conf"
+printf 'categories = ( { name = "x"; lists = [ "missing.list" ]; } );\nprofiles = ( { name = "all"; block = { categories = [ "x" ]; }; } );\n' >>"$CG_TMP/bad.conf"
 rc=0
 out=$(cg_gw "$CAFEGUARDD" -c "$CG_TMP/bad.conf" 2>&1) || rc=$?
 cg_expect_eq "a missing list file: exit 1" 1 "$rc"
 cg_expect_match "a missing list file: the file is named" 'missing.list: error: cannot open list' "$out"
-cg_expect_match "a missing list file: the config line is named" 'bad.conf:3: note: list "x" declared here' "$out"
+cg_expect_match "a missing list file: the config line is named" 'bad.conf:3: note: category "x" declared here' "$out"
 cg_expect_eq "a missing list file: nothing installed" 0 "$(ours_left nft)"
 
 printf 'gateway = { lan = "lan9"; firewall = "nft"; };\n' >"$CG_TMP/noif.conf"

@@ -19,8 +19,8 @@ cg_setup
 
 LIST=$(cg_list_file adult.list "# test list" blocked.test "" "games.test   # inline comment")
 cg_daemon_conf "$CG_TMP/cafeguard.conf" \
-	"lists = ( { name = \"adult\"; files = [ \"$LIST\" ]; } );" \
-	"block = { lists = [ \"adult\" ]; apps = [ \"BitTorrent\" ]; };" \
+	"categories = ( { name = \"adult\"; lists = [ \"$LIST\" ]; } );" \
+	"profiles = ( { name = \"all\"; block = { categories = [ \"adult\" ]; apps = [ \"BitTorrent\" ]; }; } );" \
 	"events = { file = \"$CG_TMP/events.jsonl\"; };"
 cg_daemon_start "$CG_TMP/cafeguard.conf"
 
@@ -143,13 +143,13 @@ cg_expect_eq "after the stop a listed site is reachable again" vhost=blocked.tes
 # ---- the operator's events
 ev=$CG_TMP/events.jsonl
 cg_expect_match "start and stop are events" '"event":"stop"' "$(cat "$ev")"
-cg_expect_match "a DNS block is an event with list, entry, file and line" \
-	'"host":"www.blocked.test".*"reason":"list","list":"adult","entry":"blocked.test","file":"[^"]*adult.list","line":2,"action":"nxdomain"' \
+cg_expect_match "a DNS block is an event with profile, category, entry, file and line" \
+	'"host":"www.blocked.test".*"profile":"all","reason":"list","rule":"category adult","category":"adult","entry":"blocked.test","file":"[^"]*adult.list","line":2,"action":"nxdomain"' \
 	"$(cat "$ev")"
 cg_expect_match "an HTTPS block is an event" \
 	'"server":"2001:db8:100::10".*"server_port":443.*"host":"deep.sub.blocked.test".*"action":"reset"' \
 	"$(cat "$ev")"
-cg_expect_match "an app block is an event" '"app":"BitTorrent","reason":"app","list":"BitTorrent"' \
+cg_expect_match "an app block is an event" '"app":"BitTorrent","profile":"all","reason":"app","rule":"app BitTorrent"' \
 	"$(cat "$ev")"
 if grep -q '"host":"notblocked.test"' "$ev" || grep -q '"host":"allowed.test"' "$ev"; then
 	cg_fail "an allowed name appears in the block events"

@@ -12,6 +12,7 @@
 #define FH     CG_LIST_HOSTS
 #define FD     CG_LIST_DOMAINS
 #define FB     CG_LIST_ADBLOCK
+#define FX     CG_LIST_HASHED
 #define EMPTY  CG_LINE_EMPTY
 #define ENTRY  CG_LINE_ENTRY
 #define SKIP   CG_LINE_SKIPPED

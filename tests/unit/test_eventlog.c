@@ -49,8 +49,11 @@ static void json_format(void **state)
 	e.server_port = 53;
 	strcpy(e.host, "www.blocked.test");
 	strcpy(e.app, "DNS");
+	strcpy(e.seat, "seat-02");
+	strcpy(e.profile, "kids");
 	strcpy(e.reason, "list");
-	strcpy(e.list, "adult");
+	strcpy(e.rule, "category adult");
+	strcpy(e.category, "adult");
 	strcpy(e.entry, "blocked.test");
 	strcpy(e.file, "lists/a \"quoted\"\\name.txt");
 	e.line = 12;
@@ -62,8 +65,10 @@ static void json_format(void **state)
 		"{\"time\":\"2023-11-14T22:13:20.123Z\",\"event\":\"block\","
 		"\"client\":\"10.0.0.2\",\"server\":\"10.0.0.53\","
 		"\"client_port\":4000,\"server_port\":53,\"proto\":\"udp\","
-		"\"host\":\"www.blocked.test\",\"app\":\"DNS\",\"reason\":"
-		"\"list\",\"list\":\"adult\",\"entry\":\"blocked.test\","
+		"\"host\":\"www.blocked.test\",\"app\":\"DNS\",\"seat\":"
+		"\"seat-02\",\"profile\":\"kids\",\"reason\":\"list\","
+		"\"rule\":\"category adult\",\"category\":\"adult\","
+		"\"entry\":\"blocked.test\","
 		"\"file\":\"lists/a \\\"quoted\\\"\\\\name.txt\",\"line\":12,"
 		"\"action\":\"nxdomain\"}");
 	/* Too small a buffer is refused, not truncated into bad JSON. */

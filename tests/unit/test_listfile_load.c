@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -46,20 +47,38 @@ static void write_tmp(struct tmpfile *t, const void *data, size_t len)
 struct loaded {
 	struct cg_diag d;
 	struct cg_listfile_stats st;
-	struct cg_domainset *set;
+	struct cg_domainset *set; /* = sets[CG_DIGEST_NONE] */
+	struct cg_domainset *sets[CG_DIGEST__COUNT];
 	int rc;
 };
+
+/* Loads into a builder of each kind whose bit is in kinds. */
+static void load_kinds(struct loaded *l, const char *path,
+		       enum cg_list_format fmt, uint16_t source, unsigned kinds)
+{
+	memset(l, 0, sizeof(*l));
+	struct cg_domainset_builder *b[CG_DIGEST__COUNT] = {NULL};
+	for (int k = 0; k < CG_DIGEST__COUNT; k++) {
+		if (!(kinds >> k & 1))
+			continue;
+		b[k] = cg_domainset_builder_new();
+		assert_non_null(b[k]);
+	}
+	l->rc = cg_listfile_load(path, fmt, b, source, &l->d, &l->st);
+	for (int k = 0; k < CG_DIGEST__COUNT; k++) {
+		if (!b[k])
+			continue;
+		struct cg_error err;
+		l->sets[k] = cg_domainset_build(b[k], &err);
+		assert_non_null(l->sets[k]);
+	}
+	l->set = l->sets[CG_DIGEST_NONE];
+}
 
 static void load_file(struct loaded *l, const char *path,
 		      enum cg_list_format fmt, uint16_t source)
 {
-	memset(l, 0, sizeof(*l));
-	struct cg_domainset_builder *b = cg_domainset_builder_new();
-	assert_non_null(b);
-	l->rc = cg_listfile_load(path, fmt, b, source, &l->d, &l->st);
-	struct cg_error err;
-	l->set = cg_domainset_build(b, &err);
-	assert_non_null(l->set);
+	load_kinds(l, path, fmt, source, (1u << CG_DIGEST__COUNT) - 1);
 }
 
 static void load_text(struct loaded *l, const char *text, size_t len,
@@ -73,7 +92,8 @@ static void load_text(struct loaded *l, const char *text, size_t len,
 
 static void unload(struct loaded *l)
 {
-	cg_domainset_free(l->set);
+	for (int k = 0; k < CG_DIGEST__COUNT; k++)
+		cg_domainset_free(l->sets[k]);
 	cg_diag_clear(&l->d);
 }
 
@@ -173,16 +193,20 @@ static void test_load_reports(void **state)
 	assert_int_equal(l.st.skipped_by[IP], 12);
 	assert_int_equal(l.st.skipped_by[URL], 1);
 	assert_int_equal(l.st.skipped_by[BAD], 2);
-	/* The first CG_LISTFILE_REPORT_MAX, then the summary. */
+	/* The first CG_LISTFILE_REPORT_MAX, then the summary.  Addresses
+	 * in a hosts file are a note; the summary counts bad names too,
+	 * which look like a mistake: a warning. */
 	assert_int_equal(l.d.errors, 0);
-	assert_int_equal(l.d.warnings, CG_LISTFILE_REPORT_MAX + 1);
-	assert_int_equal(l.d.v[0].sev, CG_SEV_WARNING);
+	assert_int_equal(l.d.n, CG_LISTFILE_REPORT_MAX + 1);
+	assert_int_equal(l.d.warnings, 1);
+	assert_int_equal(l.d.v[0].sev, CG_SEV_NOTE);
 	assert_int_equal(l.d.v[0].line, 1);
 	assert_string_equal(l.d.v[0].msg, "skipped: IP address, not a domain "
 					  "name: 10.0.0.1");
 	assert_int_equal(l.d.v[9].line, 10);
 	const struct cg_diag_entry *sum = &l.d.v[CG_LISTFILE_REPORT_MAX];
 	assert_int_equal(sum->line, 0);
+	assert_int_equal(sum->sev, CG_SEV_WARNING);
 	assert_non_null(sum->file);
 	char want[256];
 	snprintf(want, sizeof(want), "skipped 15 lines (2 %s, 12 %s, 1 %s)",
@@ -253,17 +277,18 @@ static void test_load_duplicates_across_files(void **state)
 	write_tmp(&t1, a, sizeof(a) - 1);
 	write_tmp(&t2, b, sizeof(b) - 1);
 	struct cg_domainset_builder *bld = cg_domainset_builder_new();
+	struct cg_domainset_builder *bs[CG_DIGEST__COUNT] = {bld};
 	struct cg_diag d = {0};
 	struct cg_listfile_stats st;
-	assert_int_equal(cg_listfile_load(t1.path, FA, bld, 0, &d, &st), 0);
+	assert_int_equal(cg_listfile_load(t1.path, FA, bs, 0, &d, &st), 0);
 	assert_int_equal(st.entries, 2);
 	assert_int_equal(st.duplicates, 0);
-	assert_int_equal(cg_listfile_load(t2.path, FA, bld, 1, &d, &st), 0);
+	assert_int_equal(cg_listfile_load(t2.path, FA, bs, 1, &d, &st), 0);
 	assert_int_equal(st.lines, 3);
 	assert_int_equal(st.entries, 1);
 	assert_int_equal(st.duplicates, 2);
 	/* stats may be NULL */
-	assert_int_equal(cg_listfile_load(t2.path, FA, bld, 2, &d, NULL), 0);
+	assert_int_equal(cg_listfile_load(t2.path, FA, bs, 2, &d, NULL), 0);
 	assert_int_equal(d.n, 0);
 	struct cg_error err;
 	struct cg_domainset *s = cg_domainset_build(bld, &err);
@@ -321,6 +346,240 @@ static void test_load_line_limit(void **state)
 	assert_non_null(strstr(l.d.v[0].msg, "too many lines"));
 	unload(&l);
 	free(text);
+}
+
+/* ---- digest lines --------------------------------------------------- */
+
+/* Digests computed with `printf %s NAME | openssl dgst -md5` (-sha1,
+ * -sha256) when the test was written. */
+static const char hashed_text[] =
+    "# names as digests\n"
+    "78f96c33f88e3267b68c4518c22d799e\n"	 /* md5 bestgore.com */
+    "F6BD07EC119FF63B59E3691A85A3BF0762159525\n" /* sha1 1084bets10.com */
+    "a0121dfe8a7dca781b1814fff15f594483bc7d34ee76c0123c6fffcfdf318dc6 # x\n"
+    /* sha256 dns.cloudflare.com */
+    "plain.example\n"
+    "78f96c33f88e3267b68c4518c22d799e\n"; /* again: a duplicate */
+
+static bool digest_lookup(const struct cg_domainset *s,
+			  struct cg_digest_scratch *ds, enum cg_digest kind,
+			  const char *name, struct cg_domain_match *m)
+{
+	struct cg_name_hashes nh;
+	cg_domainset_digest_name(ds, kind, name, strlen(name), &nh);
+	return cg_domainset_lookup(s, &nh, m);
+}
+
+static void test_load_digests(void **state)
+{
+	(void)state;
+	struct cg_digest_scratch *ds = cg_digest_scratch_new();
+	assert_non_null(ds);
+	struct tmpfile t;
+	write_tmp(&t, hashed_text, sizeof(hashed_text) - 1);
+	struct loaded l;
+	load_file(&l, t.path, FA, 5);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(l.st.lines, 6);
+	assert_int_equal(l.st.entries, 4);
+	assert_int_equal(l.st.duplicates, 1);
+	assert_int_equal(l.st.skipped, 0);
+	for (int k = 0; k < CG_DIGEST__COUNT; k++)
+		assert_int_equal(cg_domainset_count(l.sets[k]), 1);
+	struct cg_domain_match m;
+	assert_true(digest_lookup(l.sets[CG_DIGEST_MD5], ds, CG_DIGEST_MD5,
+				  "www.bestgore.com", &m));
+	assert_int_equal(m.source, 5);
+	assert_int_equal(m.line, 2);
+	assert_int_equal(m.suffix, 4);
+	assert_true(digest_lookup(l.sets[CG_DIGEST_SHA1], ds, CG_DIGEST_SHA1,
+				  "1084bets10.com", &m));
+	assert_int_equal(m.line, 3);
+	assert_int_equal(m.suffix, 0);
+	assert_true(digest_lookup(l.sets[CG_DIGEST_SHA256], ds,
+				  CG_DIGEST_SHA256, "a.dns.cloudflare.com",
+				  &m));
+	assert_int_equal(m.line, 4);
+	/* A digest set answers only for its own kind. */
+	assert_false(digest_lookup(l.sets[CG_DIGEST_SHA256], ds, CG_DIGEST_MD5,
+				   "dns.cloudflare.com", &m));
+	assert_false(digest_lookup(l.sets[CG_DIGEST_MD5], ds, CG_DIGEST_MD5,
+				   "notbestgore.com", &m));
+	expect_match(l.set, "plain.example", 5, 5, 0);
+	unload(&l);
+
+	/* A declared format: only the digests; other lines of another
+	 * format. */
+	load_file(&l, t.path, FX, 0);
+	assert_int_equal(l.st.entries, 3);
+	assert_int_equal(l.st.skipped_by[WRONG], 1);
+	assert_int_equal(cg_domainset_count(l.set), 0);
+	unload(&l);
+	load_file(&l, t.path, FD, 0);
+	assert_int_equal(l.st.entries, 1);
+	assert_int_equal(l.st.skipped_by[WRONG], 4);
+	unload(&l);
+
+	/* Kinds the caller does not take are skipped the same way. */
+	load_kinds(&l, t.path, FA, 0,
+		   1u << CG_DIGEST_NONE | 1u << CG_DIGEST_SHA1);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(l.st.entries, 2);
+	assert_int_equal(l.st.skipped_by[WRONG], 3);
+	assert_null(l.sets[CG_DIGEST_MD5]);
+	assert_int_equal(cg_domainset_count(l.sets[CG_DIGEST_SHA1]), 1);
+	assert_int_equal(l.d.warnings, 4); /* 3 lines and the summary */
+	assert_int_equal(l.d.v[0].line, 2);
+	unload(&l);
+	unlink(t.path);
+	cg_digest_scratch_free(ds);
+}
+
+/* ---- folders -------------------------------------------------------- */
+
+static void expect_files(char **files, size_t n, const char *const *want,
+			 size_t nwant)
+{
+	assert_int_equal(n, nwant);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(files[i], want[i]);
+}
+
+static void test_expand_ut1_folder(void **state)
+{
+	(void)state;
+	struct cg_diag d = {0};
+	char **files;
+	size_t n;
+	assert_int_equal(cg_listfile_expand(LISTS "ut1-folder", &files, &n, &d),
+			 0);
+	static const char *const want[] = {LISTS "ut1-folder/domains"};
+	expect_files(files, n, want, 1);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].sev, CG_SEV_NOTE);
+	assert_string_equal(d.v[0].file, LISTS "ut1-folder");
+	assert_string_equal(d.v[0].msg,
+			    "skipped 3 entries that are not domain lists: "
+			    "expressions, urls, usage");
+	cg_listfile_expand_free(files, n);
+	cg_diag_clear(&d);
+
+	/* With a trailing slash, no double slash in the paths. */
+	assert_int_equal(
+	    cg_listfile_expand(LISTS "ut1-folder/", &files, &n, &d), 0);
+	expect_files(files, n, want, 1);
+	cg_listfile_expand_free(files, n);
+	cg_diag_clear(&d);
+
+	/* A file is itself, without a note. */
+	assert_int_equal(
+	    cg_listfile_expand(LISTS "ut1-folder/urls", &files, &n, &d), 0);
+	static const char *const self[] = {LISTS "ut1-folder/urls"};
+	expect_files(files, n, self, 1);
+	assert_int_equal(d.n, 0);
+	cg_listfile_expand_free(files, n);
+
+	/* The folder's list loads like the file. */
+	struct loaded l;
+	load_file(&l, want[0], FD, 0);
+	assert_int_equal(l.st.entries, 120);
+	expect_match(l.set, "www.1084bets10.com", 0, 109, 4);
+	unload(&l);
+}
+
+static void make_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_expand_rules(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/cg_test_expand_XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	static const char *const names[] = {
+	    "b.list",	 "a.txt",     "c.hosts", "d.domains",	"domains",
+	    "domains.1", "domains.0", "urls",	 "usage",	".hidden.txt",
+	    "README",	 "domains.x", "x.txt~",	 "expressions",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		make_file(dir, names[i], "example.com\n");
+	char sub[64], link[64], fifo[64];
+	snprintf(sub, sizeof(sub), "%s/sub.txt", dir); /* a folder */
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(link, sizeof(link), "%s/link.txt", dir);
+	assert_int_equal(symlink("a.txt", link), 0);
+	snprintf(fifo, sizeof(fifo), "%s/pipe.list", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	struct cg_diag d = {0};
+	char **files;
+	size_t n;
+	assert_int_equal(cg_listfile_expand(dir, &files, &n, &d), 0);
+	static const char *const want[] = {
+	    "a.txt",   "b.list",    "c.hosts",	 "d.domains",
+	    "domains", "domains.0", "domains.1", "link.txt",
+	};
+	assert_int_equal(n, sizeof(want) / sizeof(*want));
+	for (size_t i = 0; i < n; i++) {
+		char p[128];
+		snprintf(p, sizeof(p), "%s/%s", dir, want[i]);
+		assert_string_equal(files[i], p);
+	}
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.v[0].msg,
+			    "skipped 9 entries that are not domain lists: "
+			    ".hidden.txt, README, domains.x, expressions, "
+			    "pipe.list, sub.txt, urls, usage, x.txt~");
+	cg_listfile_expand_free(files, n);
+	cg_diag_clear(&d);
+
+	/* Nothing but non-lists: an error, and the result stays empty. */
+	char dir2[] = "/tmp/cg_test_expand_XXXXXX";
+	assert_non_null(mkdtemp(dir2));
+	make_file(dir2, "urls", "example.com/ads\n");
+	files = (char **)&d; /* overwritten on any outcome */
+	assert_int_equal(cg_listfile_expand(dir2, &files, &n, &d), -1);
+	assert_null(files);
+	assert_int_equal(n, 0);
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "folder has no list files"));
+	cg_diag_clear(&d);
+
+	/* Missing, and neither file nor folder. */
+	assert_int_equal(
+	    cg_listfile_expand("/nonexistent/cg-lists", &files, &n, &d), -1);
+	assert_string_equal(d.v[0].msg,
+			    "cannot open list: No such file or directory");
+	cg_diag_clear(&d);
+	assert_int_equal(cg_listfile_expand("/dev/null", &files, &n, &d), -1);
+	assert_string_equal(d.v[0].msg,
+			    "cannot open list: not a regular file or folder");
+	cg_diag_clear(&d);
+
+	/* An empty folder. */
+	unlink(CG_TEST_DATA "/nonexistent");
+	char p[128];
+	snprintf(p, sizeof(p), "%s/urls", dir2);
+	unlink(p);
+	assert_int_equal(cg_listfile_expand(dir2, &files, &n, &d), -1);
+	assert_int_equal(d.n, 1);
+	cg_diag_clear(&d);
+	rmdir(dir2);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
+	unlink(link);
+	unlink(fifo);
+	rmdir(sub);
+	rmdir(dir);
 }
 
 /* ---- real lists ----------------------------------------------------- */
@@ -410,13 +669,13 @@ static void test_real_lists(void **state)
 			    l.st.skipped_by[3], l.st.skipped_by[4],
 			    l.st.skipped_by[5], l.st.skipped_by[6]);
 		}
-		/* Warnings: up to the report limit plus one summary. */
+		/* Reports: up to the report limit plus one summary. */
 		size_t want = skipped ? (skipped < CG_LISTFILE_REPORT_MAX
 					     ? skipped
 					     : CG_LISTFILE_REPORT_MAX) +
 					    1
 				      : 0;
-		assert_int_equal(l.d.warnings, want);
+		assert_int_equal(l.d.n, want);
 		unload(&l);
 	}
 }
@@ -431,7 +690,8 @@ static void test_real_same_list_four_formats(void **state)
 	    "blocklistproject-torrent-ags.txt",
 	    "blocklistproject-torrent-dnsmasq.txt",
 	};
-	struct cg_domainset_builder *b = cg_domainset_builder_new();
+	struct cg_domainset_builder *bld = cg_domainset_builder_new();
+	struct cg_domainset_builder *b[CG_DIGEST__COUNT] = {bld};
 	struct cg_diag d = {0};
 	for (uint16_t i = 0; i < 4; i++) {
 		struct cg_listfile_stats st;
@@ -443,7 +703,7 @@ static void test_real_same_list_four_formats(void **state)
 	}
 	assert_int_equal(d.n, 0);
 	struct cg_error err;
-	struct cg_domainset *s = cg_domainset_build(b, &err);
+	struct cg_domainset *s = cg_domainset_build(bld, &err);
 	assert_int_equal(cg_domainset_count(s), 2620);
 	cg_domainset_free(s);
 	cg_diag_clear(&d);
@@ -536,6 +796,9 @@ int main(void)
 	    cmocka_unit_test(test_load_duplicates_across_files),
 	    cmocka_unit_test(test_load_source_limit),
 	    cmocka_unit_test(test_load_line_limit),
+	    cmocka_unit_test(test_load_digests),
+	    cmocka_unit_test(test_expand_ut1_folder),
+	    cmocka_unit_test(test_expand_rules),
 	    cmocka_unit_test(test_real_lists),
 	    cmocka_unit_test(test_real_same_list_four_formats),
 	    cmocka_unit_test(test_real_reports),

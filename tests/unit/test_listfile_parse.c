@@ -21,18 +21,26 @@
 struct collect {
 	char names[512];
 	size_t n;
-	size_t fail_at; /* return -1 on this call (1-based), 0: never */
+	size_t fail_at;	 /* return -1 on this call (1-based), 0: never */
+	unsigned refuse; /* return 1 for kinds with this bit set */
 };
 
-static int collect_fn(void *ctx, const char *canon, size_t len)
+/* Names as they are, digests as "kind:hex". */
+static int collect_fn(void *ctx, enum cg_digest kind, const char *text,
+		      size_t len)
 {
 	struct collect *c = ctx;
-	assert_int_equal(strlen(canon), len);
+	assert_int_equal(strlen(text), len);
+	assert_true(kind < CG_DIGEST__COUNT);
+	if (kind != CG_DIGEST_NONE)
+		assert_int_equal(len, 2 * cg_digest_size(kind));
 	if (++c->n == c->fail_at)
 		return -1;
+	if (c->refuse >> kind & 1)
+		return 1;
 	size_t o = strlen(c->names);
-	snprintf(c->names + o, sizeof(c->names) - o, "%s%s", o ? " " : "",
-		 canon);
+	snprintf(c->names + o, sizeof(c->names) - o, "%s%s%s%s", o ? " " : "",
+		 kind ? cg_digest_name(kind) : "", kind ? ":" : "", text);
 	return 0;
 }
 
@@ -220,6 +228,51 @@ static const struct pcase {
     {"adblock: dnsmasq", "server=/x.com/", FB, SKIP, WRONG, ""},
     {"adblock: cosmetic", "##.ad", FB, SKIP, COSM, ""},
     {"adblock: URL", "||x.com/ads", FB, SKIP, URL, ""},
+
+    /* digests of canonical names: md5/sha1/sha256("example.com"), from
+     * `printf example.com | openssl dgst -md5` etc. */
+    {"md5", "5ababd603b22780302dd8d83498e5172", FA, ENTRY, NONE,
+     "md5:5ababd603b22780302dd8d83498e5172"},
+    {"sha1", "0caaf24ab1a0c33440c06afe99df986365b0781f", FA, ENTRY, NONE,
+     "sha1:0caaf24ab1a0c33440c06afe99df986365b0781f"},
+    {"sha256",
+     "a379a6f6eeafb9a55e378c118034e2751e682fab9f2d30ab13d2125586ce1947", FA,
+     ENTRY, NONE,
+     "sha256:a379a6f6eeafb9a55e378c118034e2751e682fab9f2d30ab13d2125586ce1947"},
+    {"md5 upper case", "5ABABD603B22780302DD8D83498E5172", FA, ENTRY, NONE,
+     "md5:5ababd603b22780302dd8d83498e5172"},
+    {"md5 comment, blanks", "  5ababd603b22780302dd8d83498e5172   # x", FA,
+     ENTRY, NONE, "md5:5ababd603b22780302dd8d83498e5172"},
+    {"md5 CRLF", "5ababd603b22780302dd8d83498e5172\r", FA, ENTRY, NONE,
+     "md5:5ababd603b22780302dd8d83498e5172"},
+    {"31 hex digits is a name", "5ababd603b22780302dd8d83498e517", FA, ENTRY,
+     NONE, "5ababd603b22780302dd8d83498e517"},
+    {"33 hex digits is a name", "5ababd603b22780302dd8d83498e51720", FA, ENTRY,
+     NONE, "5ababd603b22780302dd8d83498e51720"},
+    {"65 hex digits: label too long",
+     "a379a6f6eeafb9a55e378c118034e2751e682fab9f2d30ab13d2125586ce19470", FA,
+     SKIP, BAD, ""},
+    {"32 chars, one not hex, is a name", "5ababd603b22780302dd8d83498e517g", FA,
+     ENTRY, NONE, "5ababd603b22780302dd8d83498e517g"},
+    {"digest then words", "5ababd603b22780302dd8d83498e5172 x", FA, SKIP, BAD,
+     ""},
+    {"digest in a hosts line is a name",
+     "0.0.0.0 5ababd603b22780302dd8d83498e5172", FA, ENTRY, NONE,
+     "5ababd603b22780302dd8d83498e5172"},
+    {"hashed: md5", "5ababd603b22780302dd8d83498e5172", FX, ENTRY, NONE,
+     "md5:5ababd603b22780302dd8d83498e5172"},
+    {"hashed: domain", "x.com", FX, SKIP, WRONG, ""},
+    {"hashed: hosts", "0.0.0.0 x.com", FX, SKIP, WRONG, ""},
+    {"hashed: abp", "||x.com^", FX, SKIP, WRONG, ""},
+    {"hashed: dnsmasq", "server=/x.com/", FX, SKIP, WRONG, ""},
+    {"hashed: comment", "# sha256 of names", FX, EMPTY, NONE, ""},
+    {"hashed: bad line", "not hex at all", FX, SKIP, BAD, ""},
+    {"hosts: md5", "5ababd603b22780302dd8d83498e5172", FH, SKIP, WRONG, ""},
+    {"domains: sha1", "0caaf24ab1a0c33440c06afe99df986365b0781f", FD, SKIP,
+     WRONG, ""},
+    {"adblock: sha256",
+     "a379a6f6eeafb9a55e378c118034e2751e682fab9f2d30ab13d2125586ce1947", FB,
+     SKIP, WRONG, ""},
 };
 
 static void test_parse_cases(void **state)
@@ -289,14 +342,52 @@ static void test_parse_abort(void **state)
 	assert_int_equal(
 	    cg_listfile_parse_line("||x.com^", 8, FA, collect_fn, &one, NULL),
 	    CG_LINE_ABORTED);
+	struct collect md5 = {.names = "", .fail_at = 1};
+	assert_int_equal(
+	    cg_listfile_parse_line("5ababd603b22780302dd8d83498e5172", 32, FA,
+				   collect_fn, &md5, NULL),
+	    CG_LINE_ABORTED);
+}
+
+/* A caller that does not take a kind refuses it: the line is skipped as
+ * of another format, and a line with several names at its first. */
+static void test_parse_refuse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line;
+		unsigned refuse;
+		enum cg_list_line res;
+		const char *names;
+	} rc[] = {
+	    {"5ababd603b22780302dd8d83498e5172", 1u << CG_DIGEST_MD5, SKIP, ""},
+	    {"5ababd603b22780302dd8d83498e5172", 1u << CG_DIGEST_SHA256, ENTRY,
+	     "md5:5ababd603b22780302dd8d83498e5172"},
+	    {"0caaf24ab1a0c33440c06afe99df986365b0781f", 1u << CG_DIGEST_SHA1,
+	     SKIP, ""},
+	    {"0.0.0.0 a.example b.example", 1u << CG_DIGEST_NONE, SKIP, ""},
+	    {"example.com", 1u << CG_DIGEST_NONE, SKIP, ""},
+	    {"||x.com^", 1u << CG_DIGEST_NONE, SKIP, ""},
+	    {"example.com", 1u << CG_DIGEST_MD5, ENTRY, "example.com"},
+	};
+	for (size_t i = 0; i < sizeof(rc) / sizeof(*rc); i++) {
+		struct collect c = {.names = "", .refuse = rc[i].refuse};
+		enum cg_list_skip why = NONE;
+		enum cg_list_line r = cg_listfile_parse_line(
+		    rc[i].line, strlen(rc[i].line), FA, collect_fn, &c, &why);
+		if (r != rc[i].res || strcmp(c.names, rc[i].names) ||
+		    (r == SKIP && why != WRONG))
+			fail_msg("%s: got %d/%d \"%s\"", rc[i].line, r, why,
+				 c.names);
+	}
 }
 
 static void test_format_names(void **state)
 {
 	(void)state;
 	static const char *const names[] = {"auto", "hosts", "domains",
-					    "adblock"};
-	for (int i = 0; i < 4; i++) {
+					    "adblock", "hashed"};
+	for (int i = 0; i < 5; i++) {
 		enum cg_list_format f = CG_LIST_ADBLOCK;
 		assert_int_equal(cg_list_format_parse(names[i], &f), 0);
 		assert_int_equal(f, i);
@@ -319,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_cases),
 	    cmocka_unit_test(test_parse_bounds),
 	    cmocka_unit_test(test_parse_abort),
+	    cmocka_unit_test(test_parse_refuse),
 	    cmocka_unit_test(test_format_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

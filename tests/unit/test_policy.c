@@ -1,181 +1,265 @@
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdlib.h>
-#include <string.h>
+/*
+ * The policy as a table of cases, on a rule set built the real way (a
+ * config file and list files in a temporary directory, through config
+ * and rules).
+ */
+#include "rules_testutil.h"
 
 #include "cafeguard/policy.h"
 
-/* Two lists, "adult" then "gambling", both blocking; "unused" defined
- * but not blocking.  App ids are arbitrary numbers: the policy does not
- * know nDPI. */
-#define APP_TLS 91
-#define APP_TOR 163
-#define APP_BT 37
-#define APP_GOOGLE 126
-
-static struct cg_domainset *set_of(const char *const *names, size_t n)
-{
-	struct cg_domainset_builder *b = cg_domainset_builder_new();
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(cg_domainset_builder_add(b, names[i],
-							  strlen(names[i]), 0,
-							  (uint32_t)(i + 1),
-							  NULL),
-				 0);
-	struct cg_error err;
-	struct cg_domainset *s = cg_domainset_build(b, &err);
-	assert_non_null(s);
-	return s;
-}
+static const char *const rules_text =
+	"categories = (\n"
+	"  { name = \"adult\"; lists = [ \"adult.list\" ]; },\n"
+	"  { name = \"gambling\"; lists = [ \"gambling.list\" ]; },\n"
+	"  { name = \"games\"; lists = [ \"games.list\" ]; },\n"
+	"  { name = \"school\"; lists = [ \"school.list\" ]; }\n"
+	");\n"
+	"profiles = (\n"
+	"  { name = \"kids\";\n"
+	"    block = { categories = [ \"adult\", \"gambling\" ]; apps = [ "
+	"\"BitTorrent\" ]; app_categories = [ \"Game\" ]; hosts = [ "
+	"\"inline.test\" ]; };\n"
+	"    allow = { categories = [ \"school\" ]; hosts = [ \"ok.bets.test\" "
+	"]; };\n"
+	"    schedule = (\n"
+	"      { days = \"mon-fri\"; from = \"08:00\"; to = \"12:00\"; block = { "
+	"categories = [ \"games\" ]; }; },\n"
+	"      { days = \"fri\"; from = \"22:00\"; to = \"06:00\"; block = { "
+	"everything = true; }; },\n"
+	"      { days = \"sat\"; from = \"10:00\"; to = \"12:00\"; lift = { "
+	"categories = [ \"gambling\" ]; apps = [ \"BitTorrent\" ]; }; }\n"
+	"    );\n"
+	"    budgets = ( { name = \"games\"; per_day = \"30m\"; categories = [ "
+	"\"games\" ]; } );\n"
+	"  },\n"
+	"  { name = \"adults\"; block = { apps = [ \"Tor\" ]; }; }\n"
+	");\n";
 
 static int setup(void **state)
 {
-	static const char *adult[] = {"blocked.test", "www.other.test"};
-	static const char *gambling[] = {"blocked.test", "bets.test"};
-	static const char *unused[] = {"allowed.test"};
-	struct cg_rules *r = calloc(1, sizeof(*r));
-	r->nlists = 3;
-	r->lists = calloc(3, sizeof(*r->lists));
-	const char *names[3] = {"adult", "gambling", "unused"};
-	for (int i = 0; i < 3; i++) {
-		r->lists[i].name = strdup(names[i]);
-		r->lists[i].files = calloc(1, sizeof(char *));
-		r->lists[i].files[0] = strdup("lists/x.txt");
-		r->lists[i].nfiles = 1;
-	}
-	r->lists[0].set = set_of(adult, 2);
-	r->lists[1].set = set_of(gambling, 2);
-	r->lists[2].set = set_of(unused, 1);
-	r->block = calloc(2, sizeof(size_t));
-	r->block[0] = 0;
-	r->block[1] = 1;
-	r->nblock = 2;
-	*state = r;
+	static const char *const lists[] = {
+		"adult.list", "blocked.test\nwww.other.test\n",
+		"gambling.list", "# gambling\nblocked.test\nbets.test\n",
+		"games.list", "games.test\n",
+		"school.list", "school.test\n",
+		NULL};
+	*state = tr_build(lists, rules_text);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	cg_rules_free(*state);
+	tr_free(*state);
 	return 0;
 }
 
+enum { MON = 1, THU = 4, FRI = 5, SAT = 6 };
+#define AT(h, m) ((uint16_t)((h) * 60 + (m)))
+
 struct tcase {
 	const char *what;
+	const char *profile;
+	uint8_t wday;
+	uint16_t minute;
 	const char *host;
-	bool host_pending;
-	uint16_t master, proto;
-	bool app_known, final;
-	bool block_apps; /* rules block Tor and BitTorrent */
+	const char *app;      /* an nDPI name, as master and app */
+	const char *app_cat;  /* an nDPI category name */
+	bool pending, unknown_app;
+	uint16_t used;        /* minutes of budget 0 used */
 	enum cg_outcome want;
 	enum cg_reason reason;
-	const char *list;     /* for CG_REASON_LIST */
-	const char *entry;    /* host + suffix */
-	uint32_t line;
+	const char *category; /* LIST, ALLOW_LIST: the matching category */
+	unsigned window_line; /* a window's line that decided, 0 if none */
+	uint32_t charge;
 };
 
 static const struct tcase cases[] = {
-	{"listed name blocks at once, nothing else known", "blocked.test",
-	 false, 0, 0, false, false, false, CG_BLOCK, CG_REASON_LIST, "adult",
-	 "blocked.test", 1},
-	{"subdomain of a listed name blocks", "a.b.blocked.test", false, 0, 0,
-	 false, false, false, CG_BLOCK, CG_REASON_LIST, "adult",
-	 "blocked.test", 1},
-	{"look-alike is not a subdomain", "notblocked.test", false, 0, 0, true,
-	 false, false, CG_ALLOW, CG_REASON_NOT_LISTED, NULL, NULL, 0},
-	{"parent of a listed name is not blocked", "other.test", false, 0, 0,
-	 true, false, false, CG_ALLOW, CG_REASON_NOT_LISTED, NULL, NULL, 0},
-	{"first blocking list in config order names the block",
-	 "x.blocked.test", false, 0, 0, true, false, false, CG_BLOCK,
-	 CG_REASON_LIST, "adult", "blocked.test", 1},
-	{"second list blocks what the first lacks", "www.bets.test", false, 0,
-	 0, true, false, false, CG_BLOCK, CG_REASON_LIST, "gambling",
-	 "bets.test", 2},
-	{"a list nothing blocks with does not block", "allowed.test", false, 0,
-	 0, true, false, false, CG_ALLOW, CG_REASON_NOT_LISTED, NULL, NULL,
+	{"a listed name blocks, first category in config order wins", "kids",
+	 MON, AT(15, 0), "blocked.test", NULL, NULL, false, false, 0, CG_BLOCK,
+	 CG_REASON_LIST, "adult", 0, 0},
+	{"subdomain of a listed name", "kids", MON, AT(15, 0), "www.bets.test",
+	 NULL, NULL, false, false, 0, CG_BLOCK, CG_REASON_LIST, "gambling", 0,
 	 0},
-	{"name known, no app rules: allow without waiting for nDPI",
-	 "allowed.test", false, 0, 0, false, false, false, CG_ALLOW,
-	 CG_REASON_NOT_LISTED, NULL, NULL, 0},
-	{"name known, app rules, app unknown: wait", "allowed.test", false, 0,
-	 0, false, false, true, CG_PENDING, CG_REASON_NONE, NULL, NULL, 0},
-	{"name known, app rules, app known and allowed", "allowed.test", false,
-	 APP_TLS, APP_GOOGLE, true, false, true, CG_ALLOW,
-	 CG_REASON_NOT_LISTED, NULL, NULL, 0},
-	{"blocked app by its own id", NULL, false, APP_BT, APP_BT, true, false,
-	 true, CG_BLOCK, CG_REASON_APP, NULL, NULL, 0},
-	{"blocked app as master of a sub-protocol (TLS.Tor)", NULL, false,
-	 APP_TOR, APP_TLS, true, false, true, CG_BLOCK, CG_REASON_APP, NULL,
-	 NULL, 0},
-	{"blocked app as sub-protocol (TLS.Tor)", "www.x.test", false, APP_TLS,
-	 APP_TOR, true, false, true, CG_BLOCK, CG_REASON_APP, NULL, NULL, 0},
-	{"a parser still reading a name: wait", NULL, true, APP_TLS, APP_TLS,
-	 true, false, false, CG_PENDING, CG_REASON_NONE, NULL, NULL, 0},
-	{"a parser still reading, but no more packets: allow", NULL, true,
-	 APP_TLS, APP_TLS, true, true, false, CG_ALLOW, CG_REASON_NO_NAME,
-	 NULL, NULL, 0},
-	{"no name, app known: allow", NULL, false, APP_TLS, APP_TLS, true,
-	 false, false, CG_ALLOW, CG_REASON_NO_NAME, NULL, NULL, 0},
-	{"no name, app unknown: wait", NULL, false, 0, 0, false, false, false,
-	 CG_PENDING, CG_REASON_NONE, NULL, NULL, 0},
-	{"no name, gave up: allow", NULL, false, 0, 0, false, true, true,
-	 CG_ALLOW, CG_REASON_NO_NAME, NULL, NULL, 0},
-	{"listed name blocks even while the app is unknown", "bets.test",
-	 false, 0, 0, false, false, true, CG_BLOCK, CG_REASON_LIST,
-	 "gambling", "bets.test", 2},
-	{"punycode names are compared as punycode", "xn--mnich-kva.com",
-	 false, 0, 0, true, false, false, CG_ALLOW, CG_REASON_NOT_LISTED,
-	 NULL, NULL, 0},
+	{"a look-alike is not a subdomain", "kids", MON, AT(15, 0),
+	 "notbets.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 0},
+	{"an allow list wins", "kids", MON, AT(15, 0), "school.test", NULL,
+	 NULL, false, false, 0, CG_ALLOW, CG_REASON_ALLOW_LIST, "school", 0,
+	 0},
+	{"an inline allowed host wins over its blocked parent", "kids", MON,
+	 AT(15, 0), "x.ok.bets.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_ALLOW_LIST, "kids/allow-hosts", 0, 0},
+	{"an inline blocked host", "kids", MON, AT(15, 0), "a.inline.test",
+	 NULL, NULL, false, false, 0, CG_BLOCK, CG_REASON_LIST,
+	 "kids/block-hosts", 0, 0},
+	{"school hours add a category", "kids", MON, AT(9, 0), "games.test",
+	 NULL, NULL, false, false, 0, CG_BLOCK, CG_REASON_LIST, "games", 12, 0},
+	{"a window opens at its start minute", "kids", MON, AT(8, 0),
+	 "games.test", NULL, NULL, false, false, 0, CG_BLOCK, CG_REASON_LIST,
+	 "games", 12, 0},
+	{"a window is closed at its end minute", "kids", MON, AT(12, 0),
+	 "games.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 1},
+	{"not on a day the window does not name", "kids", SAT, AT(9, 0),
+	 "games.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 1},
+	{"a budget counts what it names", "kids", MON, AT(15, 0),
+	 "play.games.test", NULL, NULL, false, false, 29, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 1},
+	{"a used-up budget blocks", "kids", MON, AT(15, 0), "games.test", NULL,
+	 NULL, false, false, 30, CG_BLOCK, CG_REASON_BUDGET, NULL, 0, 0},
+	{"night: everything", "kids", FRI, AT(23, 0), "unknown.test", NULL,
+	 NULL, false, false, 0, CG_BLOCK, CG_REASON_SCHEDULE, NULL, 13, 0},
+	{"night crosses midnight into Saturday", "kids", SAT, AT(1, 0),
+	 "unknown.test", NULL, NULL, false, false, 0, CG_BLOCK,
+	 CG_REASON_SCHEDULE, NULL, 13, 0},
+	{"night ends at 06:00", "kids", SAT, AT(6, 0), "unknown.test", NULL,
+	 NULL, false, false, 0, CG_ALLOW, CG_REASON_NOT_LISTED, NULL, 0, 0},
+	{"Thursday night is not Friday night", "kids", THU, AT(23, 0),
+	 "unknown.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 0},
+	{"Friday morning is not Friday night", "kids", FRI, AT(1, 0),
+	 "unknown.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 0},
+	{"an allow list beats even the night", "kids", FRI, AT(23, 0),
+	 "school.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_ALLOW_LIST, "school", 0, 0},
+	{"a lifted category does not block", "kids", SAT, AT(11, 0),
+	 "bets.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 0},
+	{"a lift leaves other categories blocked", "kids", SAT, AT(11, 0),
+	 "blocked.test", NULL, NULL, false, false, 0, CG_BLOCK, CG_REASON_LIST,
+	 "adult", 0, 0},
+	{"a blocked app", "kids", MON, AT(15, 0), NULL, "BitTorrent", NULL,
+	 false, false, 0, CG_BLOCK, CG_REASON_APP, NULL, 0, 0},
+	{"a lifted app", "kids", SAT, AT(11, 0), NULL, "BitTorrent", NULL,
+	 false, false, 0, CG_ALLOW, CG_REASON_NO_NAME, NULL, 0, 0},
+	{"a blocked app category", "kids", MON, AT(15, 0), NULL, NULL, "Game",
+	 false, false, 0, CG_BLOCK, CG_REASON_APP_CATEGORY, NULL, 0, 0},
+	{"another profile, other rules", "adults", MON, AT(15, 0),
+	 "blocked.test", NULL, NULL, false, false, 0, CG_ALLOW,
+	 CG_REASON_NOT_LISTED, NULL, 0, 0},
+	{"adults block Tor", "adults", MON, AT(15, 0), NULL, "Tor", NULL,
+	 false, false, 0, CG_BLOCK, CG_REASON_APP, NULL, 0, 0},
+	{"app rules: a name alone is not enough yet", "kids", MON, AT(15, 0),
+	 "fine.test", NULL, NULL, false, true, 0, CG_PENDING, CG_REASON_NONE,
+	 NULL, 0, 0},
+	{"a listed name blocks before the app is known", "kids", MON,
+	 AT(15, 0), "blocked.test", NULL, NULL, false, true, 0, CG_BLOCK,
+	 CG_REASON_LIST, "adult", 0, 0},
+	{"a parser still reading the name: wait", "kids", MON, AT(15, 0), NULL,
+	 NULL, NULL, true, false, 0, CG_PENDING, CG_REASON_NONE, NULL, 0, 0},
+	{"the night waits for a name an allow list might hold", "kids", FRI,
+	 AT(23, 0), NULL, NULL, NULL, true, false, 0, CG_PENDING,
+	 CG_REASON_NONE, NULL, 0, 0},
 };
 
 static void table(void **state)
 {
-	const struct cg_rules *base = *state;
+	struct test_rules *fx = *state;
+	const struct cg_rules *r = fx->r;
+	struct cg_digest_scratch *dg = cg_digest_scratch_new();
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct tcase *c = &cases[i];
-		struct cg_rules r = *base;
-		if (c->block_apps) {
-			r.block_apps[APP_TOR / 8] |= 1u << (APP_TOR % 8);
-			r.block_apps[APP_BT / 8] |= 1u << (APP_BT % 8);
-			r.nblock_apps = 2;
-			r.needs_app = true;
-		}
+		print_message("case: %s\n", c->what);
+		struct cg_who who = {.seat = -1,
+				     .profile = (uint16_t)cg_rules_profile(
+					     r, c->profile)};
+		struct cg_when when = {.wday = c->wday, .minute = c->minute};
 		struct cg_facts f = {
 			.host = c->host,
 			.host_len = c->host ? strlen(c->host) : 0,
-			.host_pending = c->host_pending,
-			.app_master = c->master,
-			.app_proto = c->proto,
-			.app_known = c->app_known,
-			.final = c->final,
+			.host_pending = c->pending,
+			.app_known = !c->unknown_app,
 		};
+		if (c->app) {
+			int id = cg_classifier_app_id(fx->names, c->app);
+			assert_true(id > 0);
+			f.app_master = f.app_proto = (uint16_t)id;
+		}
+		if (c->app_cat) {
+			int id = cg_classifier_category_id(fx->names,
+							   c->app_cat);
+			assert_true(id > 0);
+			f.app_category = (uint16_t)id;
+		}
+		uint16_t used[32] = {c->used};
 		struct cg_decision d;
-		cg_policy_decide(&r, &f, &d);
-		print_message("case: %s\n", c->what);
+		struct cg_trace t;
+		cg_policy_decide(r, &who, &when, &f, used, dg, &d, &t);
 		assert_int_equal(d.outcome, c->want);
 		assert_int_equal(d.reason, c->reason);
-		if (c->reason == CG_REASON_LIST) {
-			assert_string_equal(d.list->name, c->list);
-			assert_string_equal(c->host + d.suffix, c->entry);
-			assert_int_equal(d.line, c->line);
-			char why[256];
-			cg_decision_describe(&d, c->host, NULL, why,
-					     sizeof(why));
-			assert_non_null(strstr(why, c->entry));
-			assert_non_null(strstr(why, "lists/x.txt:"));
+		if (c->category)
+			assert_string_equal(r->cats[d.match.cat].name,
+					    c->category);
+		if (c->window_line) {
+			assert_non_null(d.window);
+			assert_int_equal(d.window->line, c->window_line);
 		}
-		if (c->reason == CG_REASON_APP)
-			assert_true(d.app == APP_TOR || d.app == APP_BT);
+		assert_int_equal(d.charge, c->charge);
+		if (c->reason == CG_REASON_LIST ||
+		    c->reason == CG_REASON_ALLOW_LIST) {
+			char why[512];
+			cg_decision_describe(r, &d, c->host, fx->names, why,
+					     sizeof(why));
+			assert_non_null(strstr(why, c->category));
+			assert_non_null(strstr(why, ".list:") ||
+					strstr(why, "rules.conf:"));
+		}
 	}
+	cg_digest_scratch_free(dg);
+}
+
+/* explain's trace: an allow names what it overrode. */
+static void trace_shows_overridden_blocks(void **state)
+{
+	struct test_rules *fx = *state;
+	const struct cg_rules *r = fx->r;
+	struct cg_who who = {.seat = -1,
+			     .profile = (uint16_t)cg_rules_profile(r, "kids")};
+	struct cg_when when = {.wday = SAT, .minute = AT(11, 0)};
+	struct cg_facts f = {.host = "bets.test", .host_len = 9,
+			     .app_known = true};
+	struct cg_decision d;
+	struct cg_trace t;
+	cg_policy_decide(r, &who, &when, &f, NULL, NULL, &d, &t);
+	bool window = false, lifted = false;
+	for (size_t i = 0; i < t.n; i++) {
+		window |= t.steps[i].kind == CG_T_WINDOW;
+		lifted |= t.steps[i].kind == CG_T_LIFTED_MATCH;
+	}
+	assert_true(window);
+	assert_true(lifted);
+}
+
+static void window_open(void **state)
+{
+	(void)state;
+	struct cg_window w = {.days = 1u << FRI, .from = AT(22, 0),
+			      .to = AT(6, 0)};
+	struct cg_when at = {FRI, AT(21, 59)};
+	assert_false(cg_window_open(&w, &at));
+	at.minute = AT(22, 0);
+	assert_true(cg_window_open(&w, &at));
+	at = (struct cg_when){SAT, AT(5, 59)};
+	assert_true(cg_window_open(&w, &at));
+	at.minute = AT(6, 0);
+	assert_false(cg_window_open(&w, &at));
+	/* Sunday 00:30 follows Saturday, not Friday. */
+	at = (struct cg_when){0, AT(0, 30)};
+	assert_false(cg_window_open(&w, &at));
+	struct cg_window all = {.days = 0x7f, .from = 0, .to = 1440};
+	at = (struct cg_when){3, AT(23, 59)};
+	assert_true(cg_window_open(&all, &at));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(table, setup, teardown),
+		cmocka_unit_test_setup_teardown(trace_shows_overridden_blocks,
+						setup, teardown),
+		cmocka_unit_test(window_open),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,59 +3,76 @@
  * send, packet by packet, and what the gateway answers (recorded instead
  * of sent).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "rules_testutil.h"
 
 #include "cafeguard/hostinfo_dns.h"
 #include "cafeguard/worker.h"
 #include "testpkt.h"
 
+/* 2026-11-23, a Monday, 15:00 UTC (the tests run in UTC). */
+#define MON_1500 INT64_C(1795446000)
+
+/* blocked.test is on line 7 of the list, xn--mnich-kva.com on line 8:
+ * events must name them. */
+static const char *const lists[] = {
+	"test.list",
+	"# a list\n#\n#\n#\n#\n#\nblocked.test\nxn--mnich-kva.com\n",
+	"games.list", "games.test\n", NULL};
+
+static const char *const conf =
+	"categories = (\n"
+	"  { name = \"test\"; lists = [ \"test.list\" ]; },\n"
+	"  { name = \"games\"; lists = [ \"games.list\" ]; }\n"
+	");\n"
+	"profiles = (\n"
+	"  { name = \"kids\";\n"
+	"    block = { categories = [ \"test\" ]; apps = [ \"BitTorrent\" ]; "
+	"};\n"
+	"    schedule = (\n"
+	"      { days = \"mon-fri\"; from = \"08:00\"; to = \"12:00\"; block "
+	"= { categories = [ \"games\" ]; }; },\n"
+	"      { days = \"all\"; from = \"22:00\"; to = \"06:00\"; block = { "
+	"everything = true; }; }\n"
+	"    );\n"
+	"    budgets = ( { name = \"games\"; per_day = \"2m\"; categories = "
+	"[ \"games\" ]; } );\n"
+	"  },\n"
+	"  { name = \"adults\"; }\n"
+	");\n"
+	"default_profile = \"kids\";\n"
+	"seats = (\n"
+	"  { name = \"seat-a\"; mac = \"52:54:00:00:00:0a\"; profile = "
+	"\"adults\"; },\n"
+	"  { name = \"seat-b\"; ip = [ \"10.77.1.99\", \"fd77:1::99\" ]; "
+	"profile = \"adults\"; }\n"
+	");\n";
+
+static const uint8_t mac_a[6] = {0x52, 0x54, 0, 0, 0, 0x0a};
+
 struct fixture {
+	struct test_rules *t;
+	struct cg_clock clock;
+	struct cg_runtime rt;
 	struct cg_classifier *cls;
 	struct cg_injector *inj;
 	struct cg_event_ring *ring;
 	struct cg_worker *w;
-	struct cg_rules *rules;
+	const uint8_t *mac; /* the sender's, for the next packets */
+	bool heartbeat;
 	uint64_t now;
 	uint8_t buf[4096];
 };
 
-static struct cg_rules *make_rules(const struct cg_classifier *cls)
-{
-	struct cg_rules *r = calloc(1, sizeof(*r));
-	r->nlists = 1;
-	r->lists = calloc(1, sizeof(*r->lists));
-	r->lists[0].name = strdup("test");
-	r->lists[0].files = calloc(1, sizeof(char *));
-	r->lists[0].files[0] = strdup("test.list");
-	r->lists[0].nfiles = 1;
-	struct cg_domainset_builder *b = cg_domainset_builder_new();
-	const char *names[] = {"blocked.test", "xn--mnich-kva.com"};
-	for (uint32_t i = 0; i < 2; i++)
-		cg_domainset_builder_add(b, names[i], strlen(names[i]), 0,
-					 i + 7, NULL);
-	struct cg_error err;
-	r->lists[0].set = cg_domainset_build(b, &err);
-	r->block = calloc(1, sizeof(size_t));
-	r->nblock = 1;
-	int bt = cg_classifier_app_id(cls, "BitTorrent");
-	assert_true(bt > 0);
-	r->block_apps[bt / 8] |= (uint8_t)(1u << (bt % 8));
-	r->nblock_apps = 1;
-	r->needs_app = true;
-	return r;
-}
-
 static int setup(void **state)
 {
+	setenv("TZ", "UTC", 1);
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct cg_error err;
+	fx->t = tr_build(lists, conf);
+	fx->rt.rules = fx->t->r;
+	fx->rt.state = cg_state_new(fx->t->r);
+	fx->clock.fake = true;
+	atomic_init(&fx->clock.shift_s, MON_1500 - 1);
 	fx->cls = cg_classifier_new(64, &err);
 	assert_non_null(fx->cls);
 	fx->inj = cg_injector_open_recorder(16);
@@ -67,11 +84,12 @@ static int setup(void **state)
 		.max_packets = 16,
 		.dpi_flows = 64,
 		.buffers = 8,
+		.meter_interval_ms = 60000,
 		.fail_open = true,
+		.clock = &fx->clock,
 	};
 	fx->w = cg_worker_new(&o, fx->cls, fx->inj, fx->ring, &err);
 	assert_non_null(fx->w);
-	fx->rules = make_rules(fx->cls);
 	fx->now = 1000;
 	*state = fx;
 	return 0;
@@ -83,16 +101,26 @@ static int teardown(void **state)
 	cg_worker_free(fx->w);
 	cg_event_ring_free(fx->ring);
 	cg_injector_close(fx->inj);
-	cg_rules_free(fx->rules);
+	cg_state_free(fx->rt.state);
+	tr_free(fx->t);
 	cg_classifier_free(fx->cls);
 	free(fx);
 	return 0;
 }
 
+/* Moves the policy clock (not the packet clock) to local time t. */
+static void set_clock(struct fixture *fx, int64_t t)
+{
+	atomic_store(&fx->clock.shift_s, t - (int64_t)(fx->now / 1000));
+}
+
 static enum cg_action run(struct fixture *fx, size_t len, int from_lan)
 {
 	fx->now += 10;
-	return cg_worker_packet(fx->w, fx->rules, fx->buf, len, len, from_lan,
+	struct cg_pkt_meta meta = {.from_lan = from_lan,
+				   .mac = from_lan ? fx->mac : NULL,
+				   .heartbeat = fx->heartbeat};
+	return cg_worker_packet(fx->w, &fx->rt, fx->buf, len, len, &meta,
 				fx->now, fx->now);
 }
 
@@ -137,11 +165,18 @@ static void expect_event(struct fixture *fx, const char *host,
 	assert_int_equal(e.type, CG_EV_BLOCK);
 	assert_string_equal(e.host, host);
 	if (entry) {
-		assert_string_equal(e.list, "test");
+		assert_string_equal(e.reason, "list");
+		assert_string_equal(e.category, "test");
+		assert_string_equal(e.rule, "category test");
 		assert_string_equal(e.entry, entry);
-		assert_string_equal(e.file, "test.list");
+		size_t fl = strlen(e.file);
+		assert_true(fl > 10);
+		assert_string_equal(e.file + fl - 10, "/test.list");
 		assert_int_equal(e.line, line);
 	}
+	/* Not a seat: the default profile. */
+	assert_string_equal(e.seat, "");
+	assert_string_equal(e.profile, "kids");
 }
 
 static void handshake(struct fixture *fx, const struct tp_ep *c,
@@ -393,6 +428,22 @@ static size_t client_hello(uint8_t *out, const char *sni)
 	return n + o;
 }
 
+/* A TLS connection to sni, with server packets until the flow is
+ * decided (an allow waits for nDPI: the rules block an app). */
+static enum cg_action tls_connect(struct fixture *fx, const struct tp_ep *c,
+				  const struct tp_ep *s, const char *sni)
+{
+	uint8_t ch[600];
+	size_t n = client_hello(ch, sni);
+	handshake(fx, c, s, 1, 1);
+	enum cg_action a = run(fx, tp_tcp(fx->buf, c, s, 2, 2,
+					  CG_TCP_ACK | CG_TCP_PSH, ch, n), 1);
+	for (int i = 0; i < 8 && a == CG_PASS; i++)
+		a = run(fx, tp_tcp(fx->buf, s, c, 2, (uint32_t)(2 + n),
+				   CG_TCP_ACK, NULL, 0), 0);
+	return a;
+}
+
 static void tls_sni(void **state)
 {
 	struct fixture *fx = *state;
@@ -409,7 +460,8 @@ static void tls_sni(void **state)
 	expect_event(fx, "www.blocked.test", "blocked.test", 7);
 
 	/* An allowed name: the flow is handed to the kernel once nDPI has
-	 * named the application (the rules block an app). */
+	 * named the application (the rules block an app), with heartbeats
+	 * (kids have a night window that may block it later). */
 	struct tp_ep c2 = tp_ep("10.77.1.11", 50004);
 	n = client_hello(ch, "allowed.test");
 	handshake(fx, &c2, &s, 1, 1);
@@ -419,7 +471,12 @@ static void tls_sni(void **state)
 	for (int i = 0; i < 8 && a == CG_PASS; i++)
 		a = run(fx, tp_tcp(fx->buf, &s, &c2, 2, (uint32_t)(2 + n),
 				   CG_TCP_ACK, NULL, 0), 0);
-	assert_int_equal(a, CG_MARK_ALLOW);
+	assert_int_equal(a, CG_MARK_METER);
+	/* An adult seat has no schedule: the kernel simply carries it. */
+	fx->mac = mac_a;
+	struct tp_ep c3 = tp_ep("10.77.1.11", 50005);
+	assert_int_equal(tls_connect(fx, &c3, &s, "allowed.test"),
+			 CG_MARK_ALLOW);
 	assert_false(cg_event_ring_pop(fx->ring, &(struct cg_event){0}));
 }
 
@@ -445,7 +502,7 @@ static void blocked_app(void **state)
 	struct cg_event e;
 	assert_true(cg_event_ring_pop(fx->ring, &e));
 	assert_string_equal(e.reason, "app");
-	assert_string_equal(e.list, "BitTorrent");
+	assert_string_equal(e.rule, "app BitTorrent");
 }
 
 /* Nothing to judge by: decided on what is known after max_packets. */
@@ -463,7 +520,7 @@ static void give_up(void **state)
 		a = run(fx, tp_udp(fx->buf, &c, &s, junk, sizeof(junk)), 1);
 		n++;
 	}
-	assert_int_equal(a, CG_MARK_ALLOW);
+	assert_int_equal(a, CG_MARK_METER); /* kids: a schedule may cut it */
 	assert_int_equal(n, 16);
 	assert_int_equal(cg_worker_stats(fx->w)->gave_up, 1);
 }
@@ -483,8 +540,9 @@ static void malformed(void **state)
 	struct cg_error err;
 	struct cg_worker *closed = cg_worker_new(&o, fx->cls, fx->inj, NULL,
 						 &err);
-	assert_int_equal(cg_worker_packet(closed, fx->rules, fx->buf, n, n, 1,
-					  1, 1),
+	struct cg_pkt_meta meta = {.from_lan = 1};
+	assert_int_equal(cg_worker_packet(closed, &fx->rt, fx->buf, n, n,
+					  &meta, 1, 1),
 			 CG_DROP);
 	cg_worker_free(closed);
 }
@@ -509,8 +567,259 @@ static void table_pressure(void **state)
 	struct cg_event e;
 	while (cg_event_ring_pop(fx->ring, &e))
 		;
-	cg_worker_finish(fx->w, fx->rules, fx->now);
+	cg_worker_finish(fx->w, &fx->rt, fx->now);
 	assert_int_equal(cg_worker_flows(fx->w), 0);
+}
+
+static void pop_event(struct fixture *fx, struct cg_event *e)
+{
+	assert_true(cg_event_ring_pop(fx->ring, e));
+	assert_int_equal(e->type, CG_EV_BLOCK);
+}
+
+/* The same site for three clients: a seat known by its MAC, a seat known
+ * by its address (v4 and v6), and a device the café does not know. */
+static void seats_by_mac_and_address(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep s = tp_ep("198.51.100.53", 53);
+	struct tp_ep c = tp_ep("10.77.1.11", 41000);
+	fx->mac = mac_a;
+	assert_int_equal(dns(fx, &c, &s, 1, "blocked.test"), CG_MARK_WATCH);
+	/* The same address behind another MAC is not seat-a. */
+	static const uint8_t other[6] = {0x52, 0x54, 0, 0, 0, 0x0b};
+	fx->mac = other;
+	c.port = 41001;
+	assert_int_equal(dns(fx, &c, &s, 2, "blocked.test"), CG_DROP);
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.seat, "");
+	assert_string_equal(e.profile, "kids");
+	fx->mac = NULL;
+	struct tp_ep b4 = tp_ep("10.77.1.99", 41002);
+	assert_int_equal(dns(fx, &b4, &s, 3, "blocked.test"), CG_MARK_WATCH);
+	struct tp_ep b6 = tp_ep("fd77:1::99", 41003);
+	struct tp_ep s6 = tp_ep("2001:db8::53", 53);
+	assert_int_equal(dns(fx, &b6, &s6, 4, "blocked.test"), CG_MARK_WATCH);
+	assert_false(cg_event_ring_pop(fx->ring, &e));
+}
+
+/* The attendant switches seat-a to the kids profile for a minute: the
+ * next query on the same socket is judged as kids, with the seat in the
+ * event; when the minute is over the seat is adults again. */
+static void seat_session(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep s = tp_ep("198.51.100.53", 53);
+	struct tp_ep c = tp_ep("10.77.1.11", 41100);
+	fx->mac = mac_a;
+	assert_int_equal(dns(fx, &c, &s, 1, "blocked.test"), CG_MARK_WATCH);
+	int seat = cg_rules_seat_by_name(fx->rt.rules, "seat-a");
+	cg_state_set_session(fx->rt.state, (size_t)seat,
+			     (uint16_t)cg_rules_profile(fx->rt.rules, "kids"),
+			     MON_1500 + 60);
+	assert_int_equal(dns(fx, &c, &s, 2, "blocked.test"), CG_DROP);
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.seat, "seat-a");
+	assert_string_equal(e.profile, "kids");
+	set_clock(fx, MON_1500 + 60);
+	assert_int_equal(dns(fx, &c, &s, 3, "blocked.test"), CG_PASS);
+	assert_false(cg_event_ring_pop(fx->ring, &e));
+}
+
+/* A schedule applies to every query as the clock moves, not to the
+ * flow's first only. */
+static void schedule_follows_the_clock(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep s = tp_ep("198.51.100.53", 53);
+	struct tp_ep c = tp_ep("10.77.1.11", 41200);
+	assert_int_equal(dns(fx, &c, &s, 1, "games.test"), CG_MARK_WATCH);
+	/* Monday 09:00: school hours block games. */
+	set_clock(fx, MON_1500 - 6 * 3600);
+	assert_int_equal(dns(fx, &c, &s, 2, "www.games.test"), CG_DROP);
+	expect_nxdomain(fx, &c, &s, 2, "www.games.test");
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "list");
+	assert_string_equal(e.category, "games");
+	/* Monday 23:00: the night blocks everything. */
+	set_clock(fx, MON_1500 + 8 * 3600);
+	assert_int_equal(dns(fx, &c, &s, 3, "any.example"), CG_DROP);
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "schedule");
+	assert_string_equal(e.rule, "schedule 22:00-06:00");
+	/* Tuesday 06:00: morning. */
+	set_clock(fx, MON_1500 + 15 * 3600);
+	assert_int_equal(dns(fx, &c, &s, 4, "any.example"), CG_PASS);
+	/* An adult seat has no night. */
+	fx->mac = mac_a;
+	set_clock(fx, MON_1500 + 8 * 3600);
+	c.port = 41201;
+	assert_int_equal(dns(fx, &c, &s, 5, "any.example"), CG_MARK_WATCH);
+	assert_false(cg_event_ring_pop(fx->ring, &e));
+}
+
+/* A budgeted connection is handed to the kernel with a heartbeat; each
+ * heartbeat charges its minute, and the one after the budget is used up
+ * cuts the connection.  New connections to what the budget counts are
+ * then blocked at once. */
+static void budget_heartbeats(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 41300);
+	struct tp_ep s = tp_ep("198.51.100.10", 443);
+	assert_int_equal(tls_connect(fx, &c, &s, "play.games.test"),
+			 CG_MARK_METER); /* charges 15:00 */
+	fx->heartbeat = true;
+	uint8_t none[1];
+	set_clock(fx, MON_1500 + 30); /* the same minute: counted once */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 900, 2, CG_TCP_ACK,
+					none, 0), 1),
+			 CG_PASS);
+	set_clock(fx, MON_1500 + 60); /* 15:01, the second minute */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 901, 2, CG_TCP_ACK,
+					none, 0), 1),
+			 CG_PASS);
+	set_clock(fx, MON_1500 + 120); /* 15:02: two minutes used */
+	cg_injector_forget(fx->inj);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 902, 2, CG_TCP_ACK,
+					none, 0), 1),
+			 CG_MARK_BLOCK);
+	assert_int_equal(cg_injector_recorded(fx->inj), 2); /* resets */
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "budget");
+	assert_string_equal(e.rule, "budget games (2 min a day)");
+	assert_string_equal(e.host, "play.games.test");
+	const struct cg_worker_stats *st = cg_worker_stats(fx->w);
+	assert_int_equal(st->heartbeats, 3);
+	assert_int_equal(st->budget_blocked, 1);
+	/* A heartbeat of a flow no longer held is counted, not judged. */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 903, 2, CG_TCP_ACK,
+					none, 0), 1),
+			 CG_PASS);
+	assert_int_equal(st->heartbeats_lost, 1);
+	fx->heartbeat = false;
+
+	/* Used up: a new connection and a name lookup are refused. */
+	c.port = 41301;
+	assert_int_equal(tls_connect(fx, &c, &s, "games.test"), CG_MARK_BLOCK);
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "budget");
+	struct tp_ep d = tp_ep("198.51.100.53", 53);
+	c.port = 41302;
+	assert_int_equal(dns(fx, &c, &d, 7, "games.test"), CG_DROP);
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "budget");
+	/* Other sites are not counted and still open. */
+	assert_int_equal(dns(fx, &c, &d, 8, "school.example"), CG_MARK_WATCH);
+	/* Tomorrow the budget is full again. */
+	set_clock(fx, MON_1500 + 86400);
+	assert_int_equal(dns(fx, &c, &d, 9, "games.test"), CG_PASS);
+}
+
+/* A watched HTTP download is charged by its own client packets (no
+ * heartbeat needed): the first of each minute charges, and the first
+ * after the budget is used up cuts. */
+static void budget_http_watched(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 41500);
+	struct tp_ep s = tp_ep("198.51.100.10", 80);
+	handshake(fx, &c, &s, 100, 5000);
+	const char *r1 = "GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\n";
+	const char *r2 = "GET /big HTTP/1.1\r\nHost: www.games.test\r\n\r\n";
+	size_t l1 = strlen(r1), l2 = strlen(r2);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 101, 5001,
+					CG_TCP_ACK | CG_TCP_PSH, r1, l1), 1),
+			 CG_MARK_WATCH);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, (uint32_t)(101 + l1),
+					5001, CG_TCP_ACK | CG_TCP_PSH, r2, l2),
+			     1),
+			 CG_PASS); /* charges 15:00 */
+	uint32_t seq = (uint32_t)(101 + l1 + l2);
+	set_clock(fx, MON_1500 + 60);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, seq, 9000, CG_TCP_ACK,
+					NULL, 0), 1),
+			 CG_PASS); /* charges 15:01 */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, seq, 9500, CG_TCP_ACK,
+					NULL, 0), 1),
+			 CG_PASS);
+	set_clock(fx, MON_1500 + 120);
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, seq, 9900, CG_TCP_ACK,
+					NULL, 0), 1),
+			 CG_MARK_BLOCK);
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "budget");
+	assert_string_equal(e.host, "www.games.test");
+	int kids = cg_rules_profile(fx->rt.rules, "kids");
+	uint16_t used[1];
+	cg_state_used_profile(fx->rt.state, fx->rt.rules,
+			      &fx->rt.rules->profiles[kids], -1, 20780, used);
+	assert_int_equal(used[0], 2);
+}
+
+/* A connection allowed before the night is cut when the night starts:
+ * its heartbeat finds the window open. */
+static void schedule_cuts_open_connection(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep c = tp_ep("10.77.1.11", 41600);
+	struct tp_ep s = tp_ep("198.51.100.10", 443);
+	set_clock(fx, MON_1500 + 7 * 3600 - 60); /* 21:59 */
+	assert_int_equal(tls_connect(fx, &c, &s, "video.example"),
+			 CG_MARK_METER);
+	fx->heartbeat = true;
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 900, 2, CG_TCP_ACK,
+					NULL, 0), 1),
+			 CG_PASS);
+	set_clock(fx, MON_1500 + 7 * 3600); /* 22:00 */
+	assert_int_equal(run(fx, tp_tcp(fx->buf, &c, &s, 901, 2, CG_TCP_ACK,
+					NULL, 0), 1),
+			 CG_MARK_BLOCK);
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.reason, "schedule");
+	assert_string_equal(e.host, "video.example");
+}
+
+/* A reload may move seats: a flow's seat is found again in the new rules
+ * (here seat-a's MAC now belongs to a kids seat). */
+static void reload_finds_seats_again(void **state)
+{
+	struct fixture *fx = *state;
+	struct tp_ep s = tp_ep("198.51.100.53", 53);
+	struct tp_ep c = tp_ep("10.77.1.11", 41400);
+	fx->mac = mac_a;
+	assert_int_equal(dns(fx, &c, &s, 1, "blocked.test"), CG_MARK_WATCH);
+
+	static const char *const conf2 =
+		"categories = ( { name = \"test\"; lists = [ \"test.list\" ]; "
+		"} );\n"
+		"profiles = ( { name = \"adults\"; }, { name = \"kids\"; block "
+		"= { categories = [ \"test\" ]; }; } );\n"
+		"default_profile = \"adults\";\n"
+		"seats = ( { name = \"seat-z\"; ip = [ \"10.77.1.50\" ]; profile "
+		"= \"adults\"; },\n"
+		"  { name = \"seat-a\"; mac = \"52:54:00:00:00:0a\"; profile = "
+		"\"kids\"; } );\n";
+	struct test_rules *t2 = tr_build(lists, conf2);
+	struct cg_runtime old = fx->rt;
+	fx->rt = (struct cg_runtime){.rules = t2->r,
+				     .state = cg_state_new(t2->r),
+				     .generation = old.generation + 1};
+	assert_int_equal(dns(fx, &c, &s, 2, "blocked.test"), CG_DROP);
+	struct cg_event e;
+	pop_event(fx, &e);
+	assert_string_equal(e.seat, "seat-a");
+	assert_string_equal(e.profile, "kids");
+	cg_worker_finish(fx->w, &fx->rt, fx->now);
+	cg_state_free(fx->rt.state);
+	tr_free(t2);
+	fx->rt = old;
 }
 
 int main(void)
@@ -531,6 +840,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(give_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(table_pressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(seats_by_mac_and_address, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(seat_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(schedule_follows_the_clock,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(budget_heartbeats, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(budget_http_watched, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(schedule_cuts_open_connection,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_finds_seats_again, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,6 +299,25 @@ int cg_act_tcp_reset(struct cg_injector *inj, const struct cg_packet *p,
 	return rc;
 }
 
+int cg_act_tcp_probe(struct cg_injector *inj, const struct cg_packet *p)
+{
+	/* A quarter of the sequence space behind where each end stood at
+	 * p: below anything it can still accept however far it has moved
+	 * on, yet not so far that it wraps into the future.  Its stack
+	 * answers the unacceptable segment with a duplicate ACK (RFC 9293
+	 * 3.10.7.4); a RST would be dropped without a word. */
+	const uint32_t back = 1u << 30;
+	int rc = 0;
+	if (send_tcp(inj, p->family, p->dst, p->src, p->dport, p->sport,
+		     p->ack - back, p->seq + seq_len(p), 0x10 /* ACK */, NULL,
+		     0) < 0)
+		rc = -1;
+	if (send_tcp(inj, p->family, p->src, p->dst, p->sport, p->dport,
+		     p->seq - back, p->ack, 0x10, NULL, 0) < 0)
+		rc = -1;
+	return rc;
+}
+
 int cg_act_tcp_reply(struct cg_injector *inj, const struct cg_packet *p,
 		     const uint8_t *msg, size_t len)
 {

@@ -408,6 +408,11 @@ static int control(const char *conf, const struct cg_ctl_request *q)
 		cg_diag_print(&d, stderr);
 		cg_diag_clear(&d);
 		cg_config_free(&cfg);
+		/* The daemon reads the same file: it would refuse it the
+		 * same way, so it is not asked. */
+		if (q->cmd == CG_CTL_RELOAD)
+			fprintf(stderr, "not reloaded: the running rules stay "
+					"in force\n");
 		return 1;
 	}
 	cg_diag_clear(&d);

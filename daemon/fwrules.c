@@ -187,6 +187,15 @@ static size_t add_mark_rules(char *out, size_t sz, size_t o,
 	}
 	o = add(out, sz, o, "-A %s -m connmark --mark 0x%x/0x%x -j RETURN\n",
 		chain, c->mark_allow, m);
+	/* Every later packet of a blocked TCP connection, from either end,
+	 * is answered with a reset carrying that packet's own
+	 * acknowledgement: exactly what its sender expects next, which a
+	 * reset we forged from an older packet may no longer be (the
+	 * kernel carried a metered or watched connection on without us). */
+	o = add(out, sz, o,
+		"-A %s -p tcp -m connmark --mark 0x%x/0x%x "
+		"-j REJECT --reject-with tcp-reset\n",
+		chain, c->mark_block, m);
 	o = add(out, sz, o, "-A %s -m connmark --mark 0x%x/0x%x -j DROP\n",
 		chain, c->mark_block, m);
 	o = add(out, sz, o,

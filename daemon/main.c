@@ -171,8 +171,10 @@ static void *worker_main(void *arg)
 
 /* ---- rules, state, reload ---- */
 
+/* also: where else the messages go (the caller of a reload), or NULL. */
 static struct cg_rules *load_rules(const char *path, struct cg_config *cfg,
-				   const struct cg_classifier *names)
+				   const struct cg_classifier *names,
+				   FILE *also)
 {
 	struct cg_diag d;
 	memset(&d, 0, sizeof(d));
@@ -186,6 +188,8 @@ static struct cg_rules *load_rules(const char *path, struct cg_config *cfg,
 		r = cg_rules_build(cfg, names, false, &d);
 	}
 	cg_diag_print(&d, stderr);
+	if (also)
+		cg_diag_print(&d, also);
 	if (!r)
 		fprintf(stderr, "cafeguardd: %s: %zu error(s)\n", path,
 			d.errors);
@@ -267,7 +271,7 @@ static int reload(struct daemon *dm, FILE *out)
 	logmsg("reloading %s", dm->conf);
 	double t0 = (double)mono_ms();
 	struct cg_config ncfg;
-	struct cg_rules *nr = load_rules(dm->conf, &ncfg, dm->wc[0].cls);
+	struct cg_rules *nr = load_rules(dm->conf, &ncfg, dm->wc[0].cls, out);
 	struct cg_runtime *nrt = nr ? calloc(1, sizeof(*nrt)) : NULL;
 	if (nrt) {
 		nrt->rules = nr;
@@ -277,9 +281,8 @@ static int reload(struct daemon *dm, FILE *out)
 	if (!nrt || !nrt->state) {
 		logmsg("reload failed: the running rules stay in force");
 		if (out)
-			fprintf(out, "error: the new rules do not load (the "
-				     "daemon's log says why); the running "
-				     "rules stay in force\n");
+			fprintf(out, "error: the new rules do not load; the "
+				     "running rules stay in force\n");
 		if (nrt)
 			free(nrt);
 		cg_rules_free(nr);
@@ -673,7 +676,7 @@ int main(int argc, char **argv)
 		logmsg("%s", err.msg);
 		return 1;
 	}
-	struct cg_rules *rules = load_rules(dm.conf, &dm.cfg, names);
+	struct cg_rules *rules = load_rules(dm.conf, &dm.cfg, names, NULL);
 	cg_classifier_free(names);
 	if (!rules) {
 		cg_config_free(&dm.cfg);

@@ -213,7 +213,8 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 	const struct cg_rules *r = w->rt->rules;
 	struct cg_event e;
 	memset(&e, 0, sizeof(e));
-	e.time_ms = w->wall_ms;
+	/* On the clock the rules judged by: a test clock moves both. */
+	e.time_ms = (uint64_t)w->now_s * 1000u + w->wall_ms % 1000u;
 	e.type = CG_EV_BLOCK;
 	e.action = (uint8_t)resp;
 	e.family = f->key.family;
@@ -343,12 +344,17 @@ enum cg_action cg_w_block_flow(struct cg_worker *w, struct cg_flow *f,
 		resp = CG_ACT_RESET;
 		if (cg_act_tcp_reset(w->inj, p, true, true) < 0)
 			w->st.inject_errors++;
+		/* The kernel carried the connection while p waited for us:
+		 * either end may be further on than p says. */
+		if (f->stage != CG_STAGE_INSPECT &&
+		    cg_act_tcp_probe(w->inj, p) < 0)
+			w->st.inject_errors++;
 	}
 	w->st.blocked++;
 	cg_w_emit_block_event(w, f, d, resp, host);
 	cg_w_emit_report(w, f, d, CG_MARK_BLOCK, resp, host);
 	cg_w_flow_release_resources(w, f);
-	cg_flow_remove(w->flows, f);
+	f->stage = CG_STAGE_BLOCKED;
 	return CG_MARK_BLOCK;
 }
 
@@ -653,6 +659,26 @@ static enum cg_action meter(struct cg_worker *w, struct cg_flow *f,
 	return cg_w_block_flow(w, f, p, &d, f->host_len ? f->host : NULL);
 }
 
+/*
+ * A packet of a connection already blocked.  The firewall resets most of
+ * them itself (the connection's mark), but not those conntrack no longer
+ * ties to it: our reset towards the server closed its entry, so what
+ * either end still sends is invalid or starts a new entry, and comes
+ * here.  Each is answered like the firewall would: a reset to its sender
+ * at exactly the sequence it acknowledges, which is what an end whose
+ * first reset went stale needs to hear.
+ */
+static enum cg_action blocked_again(struct cg_worker *w,
+				    const struct cg_packet *p)
+{
+	w->st.blocked_again++;
+	if (p->proto == CG_PROTO_TCP && !(p->tcp_flags & CG_TCP_RST) &&
+	    (p->tcp_flags & CG_TCP_ACK) &&
+	    cg_act_tcp_reset(w->inj, p, true, false) < 0)
+		w->st.inject_errors++;
+	return CG_MARK_BLOCK;
+}
+
 static void seat_refresh(struct cg_flow *f, const struct cg_runtime *rt)
 {
 	if (f->seat_gen == rt->generation)
@@ -747,6 +773,8 @@ enum cg_action cg_worker_packet(struct cg_worker *w,
 	seat_refresh(f, rt);
 	f->packets++;
 	bool from_client = side == f->client;
+	if (f->stage == CG_STAGE_BLOCKED)
+		return blocked_again(w, &p);
 	if (f->stage == CG_STAGE_METER)
 		return CG_PASS; /* in flight before the mark took effect */
 	if (f->stage == CG_STAGE_WATCH)

@@ -69,6 +69,17 @@ int cg_act_tcp_reset(struct cg_injector *inj, const struct cg_packet *p,
 		     bool to_sender, bool to_receiver);
 
 /*
+ * Asks both ends of p's connection where they stand: to each, as if from
+ * its peer, an ACK far below its window, which its stack answers with an
+ * ACK carrying the exact sequence it expects next.  For a connection the
+ * kernel carried on while p waited for its verdict, the resets of
+ * cg_act_tcp_reset() may be stale (later segments, a retransmission of
+ * p, reached the ends first); the answers meet the firewall's reset rule
+ * for blocked connections, which resets each end exactly.
+ */
+int cg_act_tcp_probe(struct cg_injector *inj, const struct cg_packet *p);
+
+/*
  * Answers the TCP DNS query in p with msg[0..len) (length-prefixed on the
  * wire) followed by FIN, as if from the server.
  */

@@ -46,6 +46,8 @@ enum cg_flow_stage {
 	CG_STAGE_WATCH,       /* allowed, but every request is checked */
 	CG_STAGE_METER,       /* allowed, a budget counts it: the kernel
 				 carries it and sends heartbeats */
+	CG_STAGE_BLOCKED,     /* blocked: kept only to reset what still
+				 comes (see cg_worker_packet) */
 };
 
 /* Where the flow's host name came from. */

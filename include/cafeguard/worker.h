@@ -102,6 +102,7 @@ struct cg_worker_stats {
 	uint64_t gave_up;        /* decided on what was known after max_packets */
 	uint64_t metered;        /* flows handed over with a heartbeat */
 	uint64_t heartbeats, heartbeats_lost, budget_blocked;
+	uint64_t blocked_again;  /* packets of a blocked connection reset */
 	uint64_t out_of_order;   /* client segments dropped to keep order */
 	uint64_t dpi_exhausted;  /* no classifier state free */
 	uint64_t slots_exhausted;/* no reassembly buffer free */

@@ -15,72 +15,103 @@ case $build in /*) ;; *) build=$top/$build ;; esac
 export CAFEGUARDD=$build/cafeguardd CAFEGUARDCTL=$build/cafeguardctl
 [ -x "$CAFEGUARDD" ] || { echo "demo: build first ($CAFEGUARDD missing)" >&2; exit 1; }
 
-# Sites of the simulated internet: two ordinary ones and names the shipped
-# lists carry (adult, gambling, gore, a VPN).
-export CG_VHOSTS="www.wikipedia.org www.khanacademy.org pornhub.com www.10bet.com bestgore.com nordvpn.com"
+# Sites of the simulated internet: ordinary ones and names the shipped
+# lists carry (adult, gambling, gore, a VPN, a social network, a game).
+export CG_VHOSTS="www.wikipedia.org www.khanacademy.org pornhub.com www.10bet.com bestgore.com nordvpn.com www.facebook.com www.roblox.com"
 . "$here/lib.sh"
 
 say() { printf '%s\n' "$*"; }
-row() { printf '  %-7s %-44s %s\n' "$1" "$2" "$3"; }
+row() { printf '  %-7s %-7s %-40s %s\n' "$1" "$2" "$3" "$4"; }
 
 say "cafeguard demo: building a café in network namespaces..."
 cg_setup
-cg_daemon_conf "$CG_TMP/cafeguard.conf" \
-	"lists = (" \
-	"  { name = \"adult\";     files = [ \"$top/rules/lists/adult.hosts\" ]; }," \
-	"  { name = \"gambling\";  files = [ \"$top/rules/lists/gambling.hosts\" ]; }," \
-	"  { name = \"violence\";  files = [ \"$top/rules/lists/violence.domains\" ]; }," \
-	"  { name = \"proxy-vpn\"; files = [ \"$top/rules/lists/proxy-vpn-doh.domains\" ]; }" \
-	");" \
-	"block = { lists = [ \"adult\", \"gambling\", \"violence\", \"proxy-vpn\" ]; apps = [ \"BitTorrent\", \"Tor\" ]; };" \
-	"events = { file = \"$CG_TMP/events.jsonl\"; };"
-cg_daemon_start "$CG_TMP/cafeguard.conf"
+# The shipped rule set (rules/default.conf) and two seats: seat-1 is a
+# child's seat, known by its network card; seat-2 an adult's, known by
+# its addresses.  The demo runs on a test clock (a Monday, 15:00) so what
+# it shows does not depend on the hour it is run.
+conf=$CG_TMP/cafeguard.conf
+rules=$(realpath --relative-to="$CG_TMP" "$top/rules/default.conf")
+cg_daemon_conf "$conf" - <<EOF
+@include "$rules"
+seats = (
+  { name = "seat-1"; mac = "$CG_SEAT1_MAC"; profile = "kids"; },
+  { name = "seat-2"; ip = [ "$CG_SEAT2_4", "$CG_SEAT2_6" ]; profile = "adults"; }
+);
+events = { file = "$CG_TMP/events.jsonl"; };
+EOF
+export TZ=UTC
+cg_daemon_start "$conf" --fake-time "2026-11-23 15:00"
+ctl() { "$CAFEGUARDCTL" "$1" -c "$conf" "${@:2}"; }
 say ""
 say "The gateway is inline between the seats and the internet:"
-grep -E 'list |running' "$CG_DAEMON_LOG" | sed 's/^cafeguardd: /  /'
+grep -E 'rules |running' "$CG_DAEMON_LOG" | sed 's/^cafeguardd: /  /'
+ctl seats | sed 's/^/  /'
 say ""
-say "What the seats try, and what happens:"
+say "What the seats try, and what happens (Monday 15:00):"
 
+declare -A profile_of=([seat1]=kids [seat2]=adults)
 web() { # SEAT URL
 	local out ms rc=0
 	ms=$(cg_time_ms cg_curl_dns "$1" "$2" -4) || rc=$?
 	out=$(cat "$CG_TMP/time.out")
 	if [ $rc -eq 0 ]; then
-		row "$1" "opens $2" "loads (${out#vhost=})"
+		row "$1" "${profile_of[$1]}" "opens $2" "loads (${out#vhost=})"
 	elif grep -q 'resolve' <<<"$out"; then
-		row "$1" "opens $2" "blocked: the name does not resolve (${ms} ms)"
+		row "$1" "${profile_of[$1]}" "opens $2" "blocked: the name does not resolve (${ms} ms)"
 	else
-		row "$1" "opens $2" "blocked: connection reset after ${ms} ms"
+		row "$1" "${profile_of[$1]}" "opens $2" "blocked: connection reset after ${ms} ms"
 	fi
 }
 pinned() { # SEAT URL: the address is known already (no DNS), as after a cache
 	local ms rc=0
 	ms=$(cg_time_ms cg_curl "$1" "$2") || rc=$?
 	if [ $rc -eq 0 ]; then
-		row "$1" "opens $2 (no DNS)" "loads"
+		row "$1" "${profile_of[$1]}" "opens $2 (no DNS)" "loads"
 	else
-		row "$1" "opens $2 (no DNS)" "blocked: connection reset after ${ms} ms"
+		row "$1" "${profile_of[$1]}" "opens $2 (no DNS)" "blocked: connection reset after ${ms} ms"
 	fi
 }
 web seat1 https://www.wikipedia.org/
 web seat1 https://www.khanacademy.org/
-web seat2 http://pornhub.com/
+web seat1 https://www.10bet.com/
 web seat2 https://www.10bet.com/
-web seat1 https://bestgore.com/
+web seat1 https://www.facebook.com/
+web seat2 https://www.facebook.com/
+web seat2 http://pornhub.com/
 pinned seat2 https://pornhub.com/
 pinned seat1 http://www.10bet.com/
-web seat2 https://nordvpn.com/
+web seat1 https://bestgore.com/
+web seat1 https://nordvpn.com/
+web seat1 https://www.roblox.com/
 cg_peer_tcp 6881 sink
 {
 	printf '\023BitTorrent protocol\0\0\0\0\0\020\0\005'
 	printf 'aaaaaaaaaaaaaaaaaaaa-qB4250-abcdefghijkl'
 	sleep 0.5
-} | cg_nc seat1 tcp "$CG_PEER4" 6881 1 >/dev/null 2>&1 || true
+} | cg_nc seat2 tcp "$CG_PEER4" 6881 1 >/dev/null 2>&1 || true
 if [ -s "$(cg_peer_data tcp 6881)" ]; then
-	row seat1 "starts a BitTorrent download" "passed (unexpected)"
+	row seat2 adults "starts a BitTorrent download" "passed (unexpected)"
 else
-	row seat1 "starts a BitTorrent download" "blocked: cut before its first byte"
+	row seat2 adults "starts a BitTorrent download" "blocked: cut before its first byte"
 fi
+
+say ""
+say "Why? The trainer's view (cafeguardctl explain):"
+ctl explain --seat seat-1 --at "2026-11-23 15:00" www.10bet.com | sed 's/^/  /'
+
+say ""
+say "A child sits at the adult seat: the attendant switches it for an hour."
+ctl seat seat-2 --profile kids --for 1h | sed 's/^/  /'
+profile_of[seat2]=kids
+web seat2 https://www.facebook.com/
+ctl seat seat-2 --clear | sed 's/^/  /'
+profile_of[seat2]=adults
+
+say ""
+say "At 22:00 the kids' night window starts:"
+ctl clock "2026-11-23 22:00" >/dev/null
+web seat1 https://www.wikipedia.org/
+web seat2 https://www.wikipedia.org/
 
 cg_daemon_stop >/dev/null || true
 say ""
@@ -88,7 +119,7 @@ say "The operator's log of blocks ($CG_TMP/events.jsonl):"
 # Each worker hands its events to the logger on its own ring, so the
 # file is in order per worker; the view is sorted by time.
 sort "$CG_TMP/events.jsonl" | grep '"event":"block"' |
-	sed -E 's/.*"time":"[^T]*T([0-9:]{8})[^"]*".*"client":"([^"]*)".*"host":"([^"]*)".*"reason":"([^"]*)","list":"([^"]*)".*"action":"([^"]*)".*/  \1  seat \2  \3  (\4 \5, \6)/;
-	       s/.*"time":"[^T]*T([0-9:]{8})[^"]*".*"client":"([^"]*)".*"reason":"app","list":"([^"]*)".*"action":"([^"]*)".*/  \1  seat \2  \3  (app, \4)/'
+	sed -E 's/.*"time":"[^T]*T([0-9:]{5})[^"]*".*"host":"([^"]*)".*"seat":"([^"]*)","profile":"([^"]*)","reason":"[^"]*","rule":"([^"]*)".*"action":"([^"]*)".*/  \1  \3 (\4)  \2  \5, \6/;
+	       s/.*"time":"[^T]*T([0-9:]{5})[^"]*".*"app":"([^"]*)".*"seat":"([^"]*)","profile":"([^"]*)","reason":"[^"]*","rule":"([^"]*)".*"action":"([^"]*)".*/  \1  \3 (\4)  \2  \5, \6/'
 say ""
 say "The gateway stopped cleanly and removed its kernel rules; tearing the café down."

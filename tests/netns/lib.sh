@@ -533,6 +533,10 @@ cg__nginx_server() { # NAME BODY-NAME DEFAULT(0|1)
 		listen [$CG_WEB6]:443 ssl$h2$def;
 		server_name $1;
 		location = /big { alias $CG_TMP/nginx/big.bin; default_type application/octet-stream; }
+		# Paced by the server: a client's own rate limit paces only
+		# its reads, and the whole file sits in its socket buffer
+		# within the first second.
+		location = /slow { alias $CG_TMP/nginx/big.bin; default_type application/octet-stream; limit_rate 100k; }
 		location / { return 200 "vhost=$2\n"; }
 	}
 EOF

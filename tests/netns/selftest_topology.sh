@@ -286,9 +286,9 @@ cg_expect_match "config has the gateway section" \
 	'^gateway = \{ lan = "lan0"; wan = "wan0"; fail_open = true; firewall = "'"$CG_FW"'"; \};$' "$(cat "$conf")"
 cg_expect_match "config has the caller's text" "^events = \{ file = \"$CG_TMP/events.jsonl\"; \};\$" "$(cat "$conf")"
 cg_daemon_conf "$CG_TMP/stdin.conf" - <<EOF
-lists = ( { name = "t"; files = [ "$(cg_list_file t.domains blocked.test games.test)" ]; } );
+categories = ( { name = "t"; lists = [ "$(cg_list_file t.domains blocked.test games.test)" ]; } );
 EOF
-cg_expect_match "config text from stdin" '^lists = \( \{ name = "t"' "$(cat "$CG_TMP/stdin.conf")"
+cg_expect_match "config text from stdin" '^categories = \( \{ name = "t"' "$(cat "$CG_TMP/stdin.conf")"
 cg_expect_eq "list file written" "blocked.test games.test" "$(xargs <"$CG_TMP/lists/t.domains")"
 
 cg_daemon_start "$conf"

@@ -90,7 +90,7 @@ cg_expect_match "a bad duration is refused before the daemon is asked" 'a durati
 
 # ---- a schedule: the night blocks everything for kids
 clock "2026-11-23 21:59"
-cg_curl seat1 https://allowed.test/big --limit-rate 100k --max-time 30 \
+cg_curl seat1 https://allowed.test/slow --max-time 30 \
 	-o /dev/null -w '%{size_download}' >"$CG_TMP/night.size" 2>/dev/null &
 night=$!
 sleep 1
@@ -117,7 +117,7 @@ cg_expect_match "a bad time is refused" 'YYYY-MM-DD HH:MM' "$out"
 
 # ---- a budget: 2 minutes of games a day, counted by heartbeats
 clock "2026-11-24 10:00"
-cg_curl seat1 http://games.test/big --limit-rate 100k --max-time 30 \
+cg_curl seat1 http://games.test/slow --max-time 30 \
 	-o /dev/null -w '%{size_download}' >"$CG_TMP/game.size" 2>"$CG_TMP/game.err" &
 game=$!
 sleep 1.5

@@ -302,6 +302,41 @@ static void load_sel_member(struct cfg_loader *L, const config_setting_t *g,
 
 /* ---- categories ---- */
 
+/* The name of a category, profile, seat or budget (what): its setting,
+ * or NULL when it is missing or malformed (reported; a value of the
+ * wrong type was reported with the other keys). */
+static const config_setting_t *item_name(struct cfg_loader *L,
+					 const config_setting_t *item,
+					 const char *what, const char **name)
+{
+	const config_setting_t *ns = cfg_get_string(item, "name", name);
+	if (!ns) {
+		if (!config_setting_get_member(item, "name"))
+			cfg_err(L, item, "a %s needs a name", what);
+		return NULL;
+	}
+	if (!cfg_valid_name(*name)) {
+		cfg_err(L, ns, "\"%s\": a name is 1-40 letters, digits, '-' "
+			       "or '_'",
+			*name);
+		return NULL;
+	}
+	return ns;
+}
+
+/* True (reported at ns) when name is already the name of one defined at
+ * file:line. */
+static bool name_taken(struct cfg_loader *L, const config_setting_t *ns,
+		       const char *what, const char *name, const char *other,
+		       const char *file, unsigned line)
+{
+	if (strcmp(other, name))
+		return false;
+	cfg_err(L, ns, "%s \"%s\" is already defined at %s:%u", what, name,
+		file, line);
+	return true;
+}
+
 static void load_category(struct cfg_loader *L, const config_setting_t *item)
 {
 	static const struct cfg_key keys[] = {
@@ -318,26 +353,13 @@ static void load_category(struct cfg_loader *L, const config_setting_t *item)
 	}
 	cfg_check_keys(L, item, CFG_KEYS(keys));
 	const char *name = NULL, *title = NULL;
-	const config_setting_t *ns = cfg_get_string(item, "name", &name);
-	if (!ns) {
-		if (!config_setting_get_member(item, "name"))
-			cfg_err(L, item, "a category needs a name");
+	const config_setting_t *ns = item_name(L, item, "category", &name);
+	if (!ns)
 		return;
-	}
-	if (!cfg_valid_name(name)) {
-		cfg_err(L, ns, "\"%s\": a name is 1-40 letters, digits, '-' "
-			       "or '_'",
-			name);
-		return;
-	}
 	for (size_t i = 0; i < c->ncategories; i++)
-		if (!strcmp(c->categories[i].name, name)) {
-			cfg_err(L, ns, "category \"%s\" is already defined at "
-				       "%s:%u",
-				name, c->categories[i].file,
-				c->categories[i].line);
+		if (name_taken(L, ns, "category", name, c->categories[i].name,
+			       c->categories[i].file, c->categories[i].line))
 			return;
-		}
 	struct cg_config_category *cat = &c->categories[c->ncategories];
 	memset(cat, 0, sizeof(*cat));
 	cfg_get_string(item, "title", &title);
@@ -483,24 +505,13 @@ static void load_budget(struct cfg_loader *L, const config_setting_t *g,
 	struct cg_config_budget *b = &p->budgets[p->nbudgets];
 	memset(b, 0, sizeof(*b));
 	const char *name = NULL, *pd;
-	const config_setting_t *s = cfg_get_string(g, "name", &name);
-	if (!s) {
-		cfg_err(L, g, "a budget needs a name");
+	const config_setting_t *s = item_name(L, g, "budget", &name);
+	if (!s)
 		return;
-	}
-	if (!cfg_valid_name(name)) {
-		cfg_err(L, s, "\"%s\": a name is 1-40 letters, digits, '-' "
-			      "or '_'",
-			name);
-		return;
-	}
 	for (size_t i = 0; i < p->nbudgets; i++)
-		if (!strcmp(p->budgets[i].name, name)) {
-			cfg_err(L, s, "budget \"%s\" is already defined at "
-				      "line %u",
-				name, p->budgets[i].line);
+		if (name_taken(L, s, "budget", name, p->budgets[i].name,
+			       cfg_file(L, g), p->budgets[i].line))
 			return;
-		}
 	uint32_t minutes = 0;
 	if (!(s = cfg_get_string(g, "per_day", &pd))) {
 		cfg_err(L, g, "a budget needs per_day = \"1h\" (or \"45m\", "
@@ -552,26 +563,13 @@ static void load_profile(struct cfg_loader *L, const config_setting_t *item)
 	}
 	cfg_check_keys(L, item, CFG_KEYS(keys));
 	const char *name = NULL;
-	const config_setting_t *ns = cfg_get_string(item, "name", &name);
-	if (!ns) {
-		if (!config_setting_get_member(item, "name"))
-			cfg_err(L, item, "a profile needs a name");
+	const config_setting_t *ns = item_name(L, item, "profile", &name);
+	if (!ns)
 		return;
-	}
-	if (!cfg_valid_name(name)) {
-		cfg_err(L, ns, "\"%s\": a name is 1-40 letters, digits, '-' "
-			       "or '_'",
-			name);
-		return;
-	}
 	for (size_t i = 0; i < c->nprofiles; i++)
-		if (!strcmp(c->profiles[i].name, name)) {
-			cfg_err(L, ns, "profile \"%s\" is already defined at "
-				       "%s:%u",
-				name, c->profiles[i].file,
-				c->profiles[i].line);
+		if (name_taken(L, ns, "profile", name, c->profiles[i].name,
+			       c->profiles[i].file, c->profiles[i].line))
 			return;
-		}
 	struct cg_config_profile *p = &c->profiles[c->nprofiles];
 	memset(p, 0, sizeof(*p));
 	p->name = strdup(name);
@@ -633,25 +631,13 @@ static void load_seat(struct cfg_loader *L, const config_setting_t *item)
 	}
 	cfg_check_keys(L, item, CFG_KEYS(keys));
 	const char *name = NULL, *v;
-	const config_setting_t *ns = cfg_get_string(item, "name", &name);
-	if (!ns) {
-		if (!config_setting_get_member(item, "name"))
-			cfg_err(L, item, "a seat needs a name");
+	const config_setting_t *ns = item_name(L, item, "seat", &name);
+	if (!ns)
 		return;
-	}
-	if (!cfg_valid_name(name)) {
-		cfg_err(L, ns, "\"%s\": a name is 1-40 letters, digits, '-' "
-			       "or '_'",
-			name);
-		return;
-	}
 	for (size_t i = 0; i < c->nseats; i++)
-		if (!strcmp(c->seats[i].name, name)) {
-			cfg_err(L, ns, "seat \"%s\" is already defined at "
-				       "%s:%u",
-				name, c->seats[i].file, c->seats[i].line);
+		if (name_taken(L, ns, "seat", name, c->seats[i].name,
+			       c->seats[i].file, c->seats[i].line))
 			return;
-		}
 	struct cg_config_seat *st = &c->seats[c->nseats];
 	memset(st, 0, sizeof(*st));
 	const config_setting_t *s;

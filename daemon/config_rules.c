@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config_internal.h"
+#include "config_loader.h"
 
 /* ---- small parsers, exposed for tests ---- */
 

@@ -1,8 +1,8 @@
 /*
- * Private to the worker module (worker.c, worker_requests.c): its state
- * and the helpers both halves use.  worker.c is the pipeline (flows,
- * stages, decisions); worker_requests.c reads the requests of each kind
- * of stream (DNS, HTTP, TLS, QUIC).  Nothing outside the module includes
+ * Private to the worker module: its state and the helpers its parts use.
+ * worker.c is the pipeline (flows, stages); worker_requests.c reads the
+ * requests of each kind of stream (DNS, HTTP, TLS, QUIC); both hand what
+ * they learn to worker_verdict.c, which decides and acts.  Nothing outside the module includes
  * this file; the public contract is include/cafeguard/worker.h.
  */
 #ifndef CAFEGUARD_WORKER_INTERNAL_H
@@ -65,6 +65,8 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 
 void cg_w_facts_of(const struct cg_flow *f, const char *host, size_t host_len,
 		   bool final, struct cg_facts *fa);
+/* The same for the flow's own name (or, with final, whatever is known). */
+void cg_w_flow_facts(const struct cg_flow *f, bool final, struct cg_facts *fa);
 
 /* The policy's decision for f on facts fa: who the client is now (seat,
  * session, default), the local time, the budgets used today.  With

@@ -1,10 +1,11 @@
 /*
- * Private to the config module (config.c: the loader and the gateway's
- * settings; config_rules.c: the rule set).  The public contract is
+ * Private to the config module (config.c: the gateway's settings and the
+ * loading of a file; config_rules.c: the rule set; config_loader.c: what
+ * both use).  The public contract is
  * include/cafeguard/config.h.
  */
-#ifndef CAFEGUARD_CONFIG_INTERNAL_H
-#define CAFEGUARD_CONFIG_INTERNAL_H
+#ifndef CAFEGUARD_CONFIG_LOADER_H
+#define CAFEGUARD_CONFIG_LOADER_H
 
 #include <libconfig.h>
 
@@ -31,6 +32,10 @@ struct cfg_loader {
 
 /* "profiles[0].block.categories", as the user wrote it. */
 void cfg_path(const config_setting_t *s, char *out, size_t outsz);
+/* The folder of a file path ("." for a bare name); NULL without memory. */
+char *cfg_dir_of(const char *path);
+/* dir/f with "." and "name/.." steps removed; NULL without memory. */
+char *cfg_join_clean(const char *dir, const char *f);
 /* The file a setting was written in (the main file or an @include). */
 const char *cfg_file(struct cfg_loader *L, const config_setting_t *s);
 unsigned cfg_line(const config_setting_t *s);

@@ -129,10 +129,12 @@ static inline uint64_t finish(const char *name, size_t len, size_t start,
 			      uint64_t s)
 {
 	size_t l = len - start;
-	size_t at = l >= 8 ? start : len - 8;
+	/* (name + len) - 8, not name + (len - 8): a short name sits at the
+	 * end of an 8-byte pad, and len - 8 would wrap. */
+	const char *from = l >= 8 ? name + start : name + len - 8;
 	/* l = 0 (the empty name) keeps no byte: any shift does. */
 	unsigned shift = l >= 8 ? 0 : (8 * (8 - (unsigned)l)) & 63;
-	uint64_t piece = low_bytes(load64(name + at) >> shift, (unsigned)l & 7);
+	uint64_t piece = low_bytes(load64(from) >> shift, (unsigned)l & 7);
 	return fmix(absorb(s, piece | (uint64_t)l << 56));
 }
 

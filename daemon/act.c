@@ -13,12 +13,23 @@ struct recorded {
 	uint8_t data[CG_ACT_PKT_MAX];
 };
 
+/* A probe waiting for its batch's verdicts (cg_injector_flush). */
+struct later {
+	uint8_t family;
+	uint8_t dst[16];
+	uint8_t len;
+	uint8_t data[60]; /* an IPv6 header and a bare TCP header */
+};
+
 struct cg_injector {
 	int fd4, fd6;        /* -1 for a recorder */
 	uint16_t ipid;
 	struct cg_injector_stats st;
 	struct recorded *rec;
 	unsigned keep, nrec, head;
+	bool defer;          /* emit() keeps the packet for later */
+	unsigned nlater;
+	struct later later[16];
 	uint8_t buf[CG_ACT_PKT_MAX];
 };
 
@@ -189,13 +200,41 @@ static size_t put_ip(struct cg_injector *inj, uint8_t family,
 	return 40;
 }
 
+static int send_now(struct cg_injector *inj, uint8_t family,
+		    const uint8_t *dst, const uint8_t *data, size_t len);
+
 static int emit(struct cg_injector *inj, uint8_t family, const uint8_t *dst,
 		size_t len)
+{
+	if (inj->defer && inj->fd4 >= 0 &&
+	    inj->nlater < sizeof(inj->later) / sizeof(inj->later[0]) &&
+	    len <= sizeof(inj->later[0].data)) {
+		struct later *l = &inj->later[inj->nlater++];
+		l->family = family;
+		memcpy(l->dst, dst, family == 4 ? 4 : 16);
+		l->len = (uint8_t)len;
+		memcpy(l->data, inj->buf, len);
+		return 0;
+	}
+	return send_now(inj, family, dst, inj->buf, len);
+}
+
+void cg_injector_flush(struct cg_injector *inj)
+{
+	for (unsigned i = 0; i < inj->nlater; i++) {
+		const struct later *l = &inj->later[i];
+		send_now(inj, l->family, l->dst, l->data, l->len);
+	}
+	inj->nlater = 0;
+}
+
+static int send_now(struct cg_injector *inj, uint8_t family,
+		    const uint8_t *dst, const uint8_t *data, size_t len)
 {
 	if (inj->fd4 < 0) {
 		if (inj->keep) {
 			struct recorded *r = &inj->rec[inj->head];
-			memcpy(r->data, inj->buf, len);
+			memcpy(r->data, data, len);
 			r->len = len;
 			inj->head = (inj->head + 1) % inj->keep;
 			if (inj->nrec < inj->keep)
@@ -208,12 +247,12 @@ static int emit(struct cg_injector *inj, uint8_t family, const uint8_t *dst,
 	if (family == 4) {
 		struct sockaddr_in sa = {.sin_family = AF_INET};
 		memcpy(&sa.sin_addr, dst, 4);
-		n = sendto(inj->fd4, inj->buf, len, 0, (struct sockaddr *)&sa,
+		n = sendto(inj->fd4, data, len, 0, (struct sockaddr *)&sa,
 			   sizeof(sa));
 	} else {
 		struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
 		memcpy(&sa.sin6_addr, dst, 16);
-		n = sendto(inj->fd6, inj->buf, len, 0, (struct sockaddr *)&sa,
+		n = sendto(inj->fd6, data, len, 0, (struct sockaddr *)&sa,
 			   sizeof(sa));
 	}
 	if (n != (ssize_t)len) {
@@ -308,6 +347,8 @@ int cg_act_tcp_probe(struct cg_injector *inj, const struct cg_packet *p)
 	 * 3.10.7.4); a RST would be dropped without a word. */
 	const uint32_t back = 1u << 30;
 	int rc = 0;
+	/* Their answers must meet the block: sent after the verdicts. */
+	inj->defer = true;
 	if (send_tcp(inj, p->family, p->dst, p->src, p->dport, p->sport,
 		     p->ack - back, p->seq + seq_len(p), 0x10 /* ACK */, NULL,
 		     0) < 0)
@@ -315,6 +356,7 @@ int cg_act_tcp_probe(struct cg_injector *inj, const struct cg_packet *p)
 	if (send_tcp(inj, p->family, p->src, p->dst, p->sport, p->dport,
 		     p->seq - back, p->ack, 0x10, NULL, 0) < 0)
 		rc = -1;
+	inj->defer = false;
 	return rc;
 }
 

@@ -119,6 +119,8 @@ static enum cg_action on_packet(void *arg, const uint8_t *l3, size_t caplen,
 static void on_tick(void *arg)
 {
 	struct worker_ctx *c = arg;
+	/* The verdicts of the last batch are out (see cg_nfq_tick). */
+	cg_injector_flush(c->inj);
 	atomic_fetch_add_explicit(&c->quiescent, 1, memory_order_release);
 	uint64_t now = mono_ms();
 	if (now < c->next_tick_ms)

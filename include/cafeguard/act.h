@@ -75,9 +75,15 @@ int cg_act_tcp_reset(struct cg_injector *inj, const struct cg_packet *p,
  * kernel carried on while p waited for its verdict, the resets of
  * cg_act_tcp_reset() may be stale (later segments, a retransmission of
  * p, reached the ends first); the answers meet the firewall's reset rule
- * for blocked connections, which resets each end exactly.
+ * for blocked connections, which resets each end exactly.  So the probes
+ * must not leave before the verdict that blocks the connection: a raw
+ * injector keeps them until cg_injector_flush() (a recorder records them
+ * at once).
  */
 int cg_act_tcp_probe(struct cg_injector *inj, const struct cg_packet *p);
+
+/* Sends what waited for the batch's verdicts; call once they are given. */
+void cg_injector_flush(struct cg_injector *inj);
 
 /*
  * Answers the TCP DNS query in p with msg[0..len) (length-prefixed on the

@@ -56,8 +56,9 @@ typedef enum cg_action (*cg_nfq_handler)(void *ctx, const uint8_t *l3,
 					 size_t caplen, size_t wirelen,
 					 const struct cg_pkt_meta *meta);
 /* Called from the same thread between batches, at least every 200 ms,
- * when no packet is in hand: the worker's quiescent point (timers, and a
- * sign that it no longer holds an old rule set). */
+ * when no packet is in hand and every verdict given has been sent: the
+ * worker's quiescent point (timers, packets that must follow a verdict,
+ * and a sign that it no longer holds an old rule set). */
 typedef void (*cg_nfq_tick)(void *ctx);
 
 /*

@@ -93,38 +93,45 @@ cg_daemon_conf "$CG_TMP/cafeguard.conf" \
 	"categories = ( { name = \"t\"; lists = [ \"$LIST\" ]; }, { name = \"large\"; lists = [ \"$CG_TMP/lists/large.list\" ]; } );" \
 	"profiles = ( { name = \"all\"; block = { categories = [ \"t\", \"large\" ]; }; } );"
 cg_daemon_start "$CG_TMP/cafeguard.conf"
-NQ=6000
+NQ=3000
 for i in $(seq $NQ); do echo "q$i.allowed.test A +time=1 +tries=1 @$CG_DNS4"; done >"$CG_TMP/queries"
-stream() { # OUT: runs the query stream, one "Query time" line per answer
-	ip netns exec "$NS_SEAT1" dig -f "$CG_TMP/queries" >"$1" 2>&1 || true
+stream() { # OUT: runs the query stream once more, one "Query time" line per answer
+	ip netns exec "$NS_SEAT1" dig -f "$CG_TMP/queries" >>"$1" 2>&1 || true
 }
-stats() { # FILE -> "answered lost p50 p99 max" (ms)
+stats() { # FILE RUNS -> "answered lost p50 p99 max" (ms)
 	local n lost
 	n=$(grep -c '^;; Query time' "$1" || true)
-	lost=$((NQ - n))
+	lost=$((NQ * $2 - n))
 	grep '^;; Query time' "$1" | awk '{ print $4 }' | sort -n |
 		awk -v lost="$lost" '{ v[NR] = $1 } END {
 			printf "%d %d %d %d %d\n", NR, lost, v[int(NR * 0.5)], v[int(NR * 0.99)], v[NR] }'
 }
+: >"$CG_TMP/base.dig"
 stream "$CG_TMP/base.dig"
-read -r b_n b_lost b_p50 b_p99 b_max <<<"$(stats "$CG_TMP/base.dig")"
+read -r b_n b_lost b_p50 b_p99 b_max <<<"$(stats "$CG_TMP/base.dig" 1)"
 cg_pass "baseline: $b_n queries answered, $b_lost lost, p50 $b_p50 ms, p99 $b_p99 ms, max $b_max ms"
 
-stream "$CG_TMP/reload.dig" &
-st=$!
-n_reloads=0 reload_ms=""
+# Three reloads, each parsing the changed list anew; the stream runs
+# again and again until they are done, however slow the build.
+(
+	for r in 1 2 3; do
+		echo "new$r.test" >>"$CG_TMP/lists/large.list"
+		ctl reload >"$CG_TMP/reload.$r.out" 2>&1 || exit 1
+	done
+) &
+rl=$!
+: >"$CG_TMP/reload.dig"
+runs=0
 t0=$(cg__now_ms)
-while kill -0 $st 2>/dev/null && [ $n_reloads -lt 8 ]; do
-	echo "new$n_reloads.test" >>"$CG_TMP/lists/large.list"
-	out=$(ctl reload) || cg_fail "reload under load failed: $out"
-	reload_ms="$reload_ms ${out##* in }"
-	n_reloads=$((n_reloads + 1))
+while kill -0 $rl 2>/dev/null; do
+	stream "$CG_TMP/reload.dig"
+	runs=$((runs + 1))
 done
-wait $st
 stream_ms=$(($(cg__now_ms) - t0))
-read -r r_n r_lost r_p50 r_p99 r_max <<<"$(stats "$CG_TMP/reload.dig")"
-[ $n_reloads -ge 3 ] || cg_fail "only $n_reloads reloads overlapped the query stream ($stream_ms ms)"
-cg_pass "$n_reloads reloads of 300 000 names (took:$reload_ms) under the $stream_ms ms stream"
+wait $rl || cg_fail "a reload under load failed: $(cat "$CG_TMP"/reload.*.out)"
+reload_ms=$(for r in 1 2 3; do sed -n 's/.* in \([0-9]* ms\).*/\1/p' "$CG_TMP/reload.$r.out"; done | xargs)
+read -r r_n r_lost r_p50 r_p99 r_max <<<"$(stats "$CG_TMP/reload.dig" $runs)"
+cg_pass "3 reloads of 300 000 names (took: $reload_ms) under $runs run(s) of the stream ($stream_ms ms)"
 cg_pass "across reloads: $r_n queries answered, $r_lost lost, p50 $r_p50 ms, p99 $r_p99 ms, max $r_max ms"
 cg_expect_eq "no query lost across reloads" 0 "$r_lost"
 [ $((r_p99 - b_p99)) -le 5 ] ||

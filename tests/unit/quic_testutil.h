@@ -20,24 +20,7 @@
 
 #include "cafeguard/hostinfo_quic.h"
 
-struct blob {
-	uint8_t *b;
-	size_t n;
-};
-
-static inline struct blob load(const char *name)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/hostinfo/%s", CG_TEST_DATA, name);
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	struct blob bl = {malloc(65536), 0};
-	assert_non_null(bl.b);
-	bl.n = fread(bl.b, 1, 65536, f);
-	fclose(f);
-	assert_true(bl.n > 0);
-	return bl;
-}
+#include "hostinfo_testutil.h"
 
 /* ---- fixtures ---- */
 

@@ -360,6 +360,19 @@ int cg_act_tcp_probe(struct cg_injector *inj, const struct cg_packet *p)
 	return rc;
 }
 
+int cg_act_tcp_answer(struct cg_injector *inj, const struct cg_packet *p,
+		      const uint8_t *data, size_t len)
+{
+	/* The answer closes the client's side (FIN) and a reset frees the
+	 * server, which never saw the request. */
+	int rc = send_tcp(inj, p->family, p->dst, p->src, p->dport, p->sport,
+			  p->ack, p->seq + seq_len(p),
+			  0x19 /* FIN|PSH|ACK */, data, len);
+	if (cg_act_tcp_reset(inj, p, false, true) < 0)
+		rc = -1;
+	return rc;
+}
+
 int cg_act_tcp_reply(struct cg_injector *inj, const struct cg_packet *p,
 		     const uint8_t *msg, size_t len)
 {
@@ -370,12 +383,35 @@ int cg_act_tcp_reply(struct cg_injector *inj, const struct cg_packet *p,
 	}
 	wr16(framed, (uint16_t)len);
 	memcpy(framed + 2, msg, len);
-	/* The answer closes the client's side (FIN) and a reset frees the
-	 * server, which never saw the query. */
-	int rc = send_tcp(inj, p->family, p->dst, p->src, p->dport, p->sport,
-			  p->ack, p->seq + seq_len(p),
-			  0x19 /* FIN|PSH|ACK */, framed, len + 2);
-	if (cg_act_tcp_reset(inj, p, false, true) < 0)
-		rc = -1;
-	return rc;
+	return cg_act_tcp_answer(inj, p, framed, len + 2);
+}
+
+int cg_act_unreachable(struct cg_injector *inj, const struct cg_packet *p)
+{
+	/* RFC 1812 4.3.2.3: an ICMPv4 error stays within 576 bytes;
+	 * RFC 4443 2.4(c): an ICMPv6 error within the minimum MTU. */
+	size_t iphl = p->family == 4 ? 20 : 40;
+	size_t total = p->family == 4 ? 576 : 1280;
+	size_t quote = p->l3_len;
+	if (quote > total - iphl - 8)
+		quote = total - iphl - 8;
+	if (!p->l3 || quote < iphl || iphl + 8 + quote > sizeof(inj->buf)) {
+		inj->st.errors++;
+		return -1;
+	}
+	uint8_t proto = p->family == 4 ? 1 : 58;
+	size_t off = put_ip(inj, p->family, p->dst, p->src, proto, 8 + quote);
+	uint8_t *m = inj->buf + off;
+	memset(m, 0, 8);
+	/* Administratively prohibited: ICMP 3/13, ICMPv6 1/1.  A connected
+	 * UDP socket (QUIC) takes either as a hard error at once. */
+	m[0] = p->family == 4 ? 3 : 1;
+	m[1] = p->family == 4 ? 13 : 1;
+	memcpy(m + 8, p->l3, quote);
+	uint16_t c = p->family == 4
+			     ? cg_act_ip_checksum(m, 8 + quote)
+			     : cg_act_l4_checksum(6, p->dst, p->src, 58, m,
+						  8 + quote);
+	wr16(m + 2, c);
+	return emit(inj, p->family, p->src, off + 8 + quote);
 }

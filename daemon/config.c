@@ -188,6 +188,7 @@ void cg_config_defaults(struct cg_config *c)
 	c->buffers = 256;
 	c->meter_interval_s = 60;
 	c->control = strdup("/run/cafeguard/control");
+	cfg_portal_defaults(c);
 }
 
 static void derive_marks(struct cg_config *c)
@@ -256,6 +257,8 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 		{"events", K_GROUP},    {"categories", K_LIST},
 		{"profiles", K_LIST},   {"seats", K_LIST},
 		{"default_profile", K_STRING}, {"expect", K_LIST},
+		{"respond", K_GROUP},   {"portal", K_GROUP},
+		{"safesearch", K_GROUP},
 	};
 	cfg_check_keys(&L, root, CFG_KEYS(top));
 
@@ -273,7 +276,9 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 		if (s && cfg_type_ok(s, K_GROUP))
 			groups[i].load(&L, s);
 	}
+	cfg_load_portal(&L, root);
 	cfg_load_rules(&L, root);
+	cfg_check_safesearch(&L);
 	config_destroy(&lc);
 	for (size_t i = 0; i < L.ninc; i++) {
 		free(L.inc_raw[i]);
@@ -295,6 +300,7 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 void cg_config_free(struct cg_config *cfg)
 {
 	cfg_free_rules(cfg);
+	cfg_free_portal(cfg);
 	free(cfg->state_dir);
 	free(cfg->cache_dir);
 	free(cfg->control);

@@ -73,4 +73,12 @@ void cfg_ref_free(struct cg_config_ref *r);
 void cfg_load_rules(struct cfg_loader *L, config_setting_t *root);
 void cfg_free_rules(struct cg_config *cfg);
 
+/* What the gateway answers and shows (config_portal.c). */
+void cfg_portal_defaults(struct cg_config *cfg);
+void cfg_load_portal(struct cfg_loader *L, config_setting_t *root);
+void cfg_free_portal(struct cg_config *cfg);
+/* After the rules: a profile that forces SafeSearch with an engine
+ * unset is warned about. */
+void cfg_check_safesearch(struct cfg_loader *L);
+
 #endif

@@ -451,20 +451,6 @@ static void load_profile(struct cfg_loader *L, const config_setting_t *item)
 
 /* ---- seats ---- */
 
-static bool parse_addr(const char *s, struct cg_config_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, a->addr) == 1) {
-		a->family = 4;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, a->addr) == 1) {
-		a->family = 6;
-		return true;
-	}
-	return false;
-}
-
 static void load_seat(struct cfg_loader *L, const config_setting_t *item)
 {
 	static const struct cfg_key keys[] = {
@@ -511,7 +497,7 @@ static void load_seat(struct cfg_loader *L, const config_setting_t *item)
 				       : config_setting_get_elem(ips,
 								 (unsigned)i);
 			if (!cfg_type_ok(e, K_STRING) ||
-			    !parse_addr(config_setting_get_string(e),
+			    cg_config_parse_addr(config_setting_get_string(e),
 					&st->addrs[st->naddrs])) {
 				cfg_err(L, e, "not an IPv4 or IPv6 address");
 				continue;
@@ -572,7 +558,7 @@ static void load_expect(struct cfg_loader *L, const config_setting_t *item)
 	}
 	if ((s = cfg_get_string(item, "ip", &v))) {
 		e->who = CG_WHO_IP;
-		if (!parse_addr(v, &e->ip)) {
+		if (cg_config_parse_addr(v, &e->ip)) {
 			cfg_err(L, s, "not an IPv4 or IPv6 address");
 		}
 		whos++;

@@ -5,6 +5,7 @@
  */
 #include "cafeguard/config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,18 @@ int cg_config_parse_mac(const char *s, uint8_t mac[6])
 		mac[i] = (uint8_t)b[i];
 	}
 	return 0;
+}
+
+int cg_config_parse_addr(const char *s, struct cg_config_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a->addr) == 1) {
+		a->family = 4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->addr) == 1) {
+		a->family = 6;
+		return 0;
+	}
+	return -1;
 }

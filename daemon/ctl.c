@@ -22,6 +22,7 @@
 #include "cafeguard/replay.h"
 #include "cafeguard/rules.h"
 #include "cafeguard/state.h"
+#include "cafeguard/www.h"
 
 #define DEFAULT_CONF CAFEGUARD_SYSCONFDIR "/cafeguard.conf"
 
@@ -52,6 +53,22 @@ static int load(const char *conf, struct cg_config *cfg,
 			cfg->cache_dir = NULL;
 		}
 		*rules = cg_rules_build(cfg, names, check, &d);
+	}
+	/* The portal's pages are part of what a check vouches for: a
+	 * template or translation a trainer broke would stop the daemon. */
+	if (*rules && check && cfg->portal) {
+		struct cg_www *w = NULL;
+		if (cg_www_load(cfg->www_dir, cfg->language, &w, &d) < 0) {
+			cg_rules_free(*rules);
+			*rules = NULL;
+		} else if (loud) {
+			const char *const *tags;
+			size_t n = cg_www_langs(w, &tags);
+			fprintf(stderr, "portal pages %s: %zu language(s), "
+					"default %s\n",
+				cfg->www_dir, n, cfg->language);
+		}
+		cg_www_free(w);
 	}
 	if (!*rules || loud)
 		cg_diag_print(&d, stderr);

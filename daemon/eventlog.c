@@ -104,6 +104,12 @@ const char *cg_event_action_str(enum cg_event_action a)
 		return "reset";
 	case CG_ACT_DROP:
 		return "drop";
+	case CG_ACT_SINKHOLE:
+		return "sinkhole";
+	case CG_ACT_REDIRECT:
+		return "redirect";
+	case CG_ACT_UNREACHABLE:
+		return "unreachable";
 	}
 	return "?";
 }
@@ -299,6 +305,54 @@ struct cg_eventlog {
 	bool stopping;
 	atomic_uint_fast64_t written;
 };
+
+struct tee_sink {
+	struct cg_event_sink base;
+	struct cg_event_sink *next;
+	void (*fn)(void *ctx, const struct cg_event *e);
+	void *ctx;
+};
+
+static int tee_write(struct cg_event_sink *s, const struct cg_event *e)
+{
+	struct tee_sink *t = (struct tee_sink *)s;
+	t->fn(t->ctx, e);
+	return t->next ? t->next->write(t->next, e) : 0;
+}
+
+static int tee_flush(struct cg_event_sink *s)
+{
+	struct tee_sink *t = (struct tee_sink *)s;
+	return t->next ? t->next->flush(t->next) : 0;
+}
+
+static void tee_close(struct cg_event_sink *s)
+{
+	struct tee_sink *t = (struct tee_sink *)s;
+	if (t->next)
+		t->next->close(t->next);
+	free(t);
+}
+
+struct cg_event_sink *cg_tee_sink_open(struct cg_event_sink *next,
+				       void (*fn)(void *ctx,
+						  const struct cg_event *e),
+				       void *ctx)
+{
+	struct tee_sink *t = calloc(1, sizeof(*t));
+	if (!t) {
+		if (next)
+			next->close(next);
+		return NULL;
+	}
+	t->base.write = tee_write;
+	t->base.flush = tee_flush;
+	t->base.close = tee_close;
+	t->next = next;
+	t->fn = fn;
+	t->ctx = ctx;
+	return &t->base;
+}
 
 static bool drain(struct cg_eventlog *log)
 {

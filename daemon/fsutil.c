@@ -1,6 +1,10 @@
 #include "cafeguard/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,4 +53,42 @@ int cg_mkdir_parent(const char *path, mode_t mode)
 		return 0; /* the current directory, or "/" */
 	*slash = '\0';
 	return cg_mkdir_p(buf, mode);
+}
+
+int cg_write_file_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode, struct cg_error *err)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return cg_error_set(err, "%s: path too long", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return cg_error_set(err, "%s: %s", path, strerror(errno));
+	const char *p = data;
+	size_t left = len;
+	int e = 0;
+	if (fchmod(fd, mode) < 0)
+		e = errno;
+	while (!e && left) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			break;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (!e && fsync(fd) < 0)
+		e = errno;
+	if (close(fd) < 0 && !e)
+		e = errno;
+	if (!e && rename(tmp, path) < 0)
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return cg_error_set(err, "%s: %s", path, strerror(e));
+	}
+	return 0;
 }

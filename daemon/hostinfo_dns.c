@@ -205,6 +205,82 @@ size_t cg_dns_build_response(const uint8_t *msg, const struct cg_dns_query *q,
 	return q->question_end;
 }
 
+static void wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+/* A canonical dotted name as wire labels; 0 if it does not fit. */
+static size_t encode_name(const char *name, uint8_t *out, size_t outsz)
+{
+	size_t o = 0;
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+		if (l == 0 || l > 63 || o + 1 + l + 1 > outsz)
+			return 0;
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, name, l);
+		o += l;
+		name += l + (dot ? 1 : 0);
+	}
+	if (o + 1 > outsz || o + 1 > DNS_WIRE_NAME_MAX)
+		return 0;
+	out[o++] = 0;
+	return o;
+}
+
+size_t cg_dns_build_answer(const uint8_t *msg, const struct cg_dns_query *q,
+			   const char *cname, const struct cg_dns_addr *addrs,
+			   size_t n, uint32_t ttl, uint8_t *out, size_t outsz)
+{
+	size_t o = cg_dns_build_response(msg, q, CG_DNS_RCODE_NOERROR, out,
+					 outsz);
+	if (!o)
+		return 0;
+	/* Records point at the question's name (offset 12) or at the
+	 * CNAME's target with RFC 1035 4.1.4 compression. */
+	uint16_t owner = 0xc000u | CG_DNS_HEADER_LEN;
+	uint16_t count = 0;
+	if (cname) {
+		if (o + 12 > outsz)
+			return 0;
+		size_t nl = encode_name(cname, out + o + 12, outsz - o - 12);
+		if (!nl)
+			return 0;
+		wr16(out + o, owner);
+		wr16(out + o + 2, CG_DNS_TYPE_CNAME);
+		wr16(out + o + 4, 1); /* IN */
+		wr32(out + o + 6, ttl);
+		wr16(out + o + 10, (uint16_t)nl);
+		if (o + 12 > 0x3fff)
+			return 0;
+		owner = (uint16_t)(0xc000u | (o + 12));
+		o += 12 + nl;
+		count++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint16_t type = addrs[i].family == 4 ? CG_DNS_TYPE_A
+						     : CG_DNS_TYPE_AAAA;
+		if (q->qtype != type && q->qtype != CG_DNS_TYPE_ANY)
+			continue;
+		size_t alen = addrs[i].family == 4 ? 4 : 16;
+		if (o + 12 + alen > outsz)
+			return 0;
+		wr16(out + o, owner);
+		wr16(out + o + 2, type);
+		wr16(out + o + 4, 1);
+		wr32(out + o + 6, ttl);
+		wr16(out + o + 10, (uint16_t)alen);
+		memcpy(out + o + 12, addrs[i].addr, alen);
+		o += 12 + alen;
+		count++;
+	}
+	wr16(out + 6, count);
+	return o;
+}
+
 size_t cg_dns_tcp_next(const uint8_t *buf, size_t len, const uint8_t **msg,
 		       size_t *consumed)
 {

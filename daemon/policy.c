@@ -389,6 +389,8 @@ const char *cg_reason_str(enum cg_reason r)
 		return "not-listed";
 	case CG_REASON_NO_NAME:
 		return "no-name";
+	case CG_REASON_CAPTIVE:
+		return "captive";
 	}
 	return "?";
 }
@@ -462,6 +464,9 @@ void cg_decision_describe(const struct cg_rules *r,
 		break;
 	case CG_REASON_NO_NAME:
 		snprintf(out, outsz, "no name to judge");
+		break;
+	case CG_REASON_CAPTIVE:
+		snprintf(out, outsz, "the splash page is not accepted yet");
 		break;
 	case CG_REASON_NONE:
 		snprintf(out, outsz, "-");

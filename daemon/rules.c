@@ -487,6 +487,7 @@ struct cg_rules *cg_rules_build(const struct cg_config *cfg,
 			      cfg->profiles[i].nbudgets;
 	size_t max = cfg->ncategories + inline_max;
 	r->path = strdup(cfg->path);
+	cg_respond_init(&r->respond, cfg);
 	r->cats = calloc(max ? max : 1, sizeof(*r->cats));
 	/* One spare: a profile a failed build began is freed from it. */
 	r->profiles = calloc(cfg->nprofiles + 1, sizeof(*r->profiles));

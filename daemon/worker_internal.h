@@ -80,6 +80,13 @@ void cg_w_decide(struct cg_worker *w, struct cg_flow *f,
 enum cg_action cg_w_block_flow(struct cg_worker *w, struct cg_flow *f,
 			       const struct cg_packet *p,
 			       const struct cg_decision *d, const char *host);
+/* Answer an HTTP request with a redirect to the portal's block page (or
+ * the splash page for a captive client) and cut the connection; a plain
+ * block when there is no portal.  path: the request's target. */
+enum cg_action cg_w_redirect_flow(struct cg_worker *w, struct cg_flow *f,
+				  const struct cg_packet *p,
+				  const struct cg_decision *d,
+				  const char *host, const char *path);
 /* Hand the flow to the kernel, or watch it (DNS, HTTP); host is the name
  * the decision judged. */
 enum cg_action cg_w_allow_flow(struct cg_worker *w, struct cg_flow *f,

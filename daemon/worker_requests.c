@@ -61,6 +61,40 @@ void cg_w_set_host(struct cg_flow *f, const char *h, size_t len,
 
 /* ---- DNS ---- */
 
+/*
+ * Sends the answer the gateway built for a query (n bytes in w->answer)
+ * in the server's place.  A blocked query (d a block) is logged with
+ * resp.  Over UDP the query is dropped; over TCP the answer closed the
+ * connection, which leaves the table.
+ */
+static enum cg_action dns_answered(struct cg_worker *w, struct cg_flow *f,
+				   const struct cg_packet *p, size_t n,
+				   bool tcp, const struct cg_decision *d,
+				   enum cg_event_action resp,
+				   const char *host)
+{
+	int rc = -1;
+	if (n)
+		rc = tcp ? cg_act_tcp_reply(w->inj, p, w->answer, n)
+			 : cg_act_udp_reply(w->inj, p, w->answer, n);
+	if (rc < 0)
+		w->st.inject_errors++;
+	bool block = d && d->outcome == CG_BLOCK;
+	if (block)
+		cg_w_emit_block_event(w, f, d, resp, host);
+	if (tcp) {
+		if (d)
+			cg_w_emit_report(w, f, d, CG_MARK_BLOCK, resp, host);
+		w->st.blocked += block;
+		cg_w_flow_release_resources(w, f);
+		cg_flow_remove(w->flows, f);
+		return CG_MARK_BLOCK;
+	}
+	if (d)
+		cg_w_emit_report(w, f, d, CG_DROP, resp, host);
+	return CG_DROP;
+}
+
 /* Decides one DNS query.  Returns CG_PASS / CG_DROP for the packet, or a
  * connection-wide action when the application itself is blocked. */
 enum cg_action cg_w_dns_query(struct cg_worker *w, struct cg_flow *f,
@@ -76,6 +110,19 @@ enum cg_action cg_w_dns_query(struct cg_worker *w, struct cg_flow *f,
 	if (q.name_ok && (!f->host_len || f->host_src == CG_HOST_NDPI))
 		cg_w_set_host(f, q.qname, q.qname_len, CG_HOST_DNS);
 
+	const struct cg_respond *rs = &w->rt->rules->respond;
+	if (q.name_ok && cg_respond_is_canary(q.qname, q.qname_len)) {
+		/* Firefox turns DoH off, Apple devices Private Relay, when
+		 * their canary has no such name: a device that honours it
+		 * keeps to the café's DNS, where every name is judged. */
+		size_t n = cg_dns_build_response(msg, &q, CG_DNS_RCODE_NXDOMAIN,
+						 w->answer, sizeof(w->answer));
+		w->st.dns_canaries++;
+		*decided = true;
+		return dns_answered(w, f, p, n, tcp, NULL, CG_ACT_NXDOMAIN,
+				    q.qname);
+	}
+
 	struct cg_facts fa;
 	cg_w_facts_of(f, q.qname, q.name_ok ? q.qname_len : 0, false, &fa);
 	fa.host_pending = false;
@@ -87,33 +134,36 @@ enum cg_action cg_w_dns_query(struct cg_worker *w, struct cg_flow *f,
 	cg_w_decide(w, f, &fa, true, &d);
 	const char *host = q.name_ok ? q.qname : NULL;
 
-	/* A name refused (a list, a budget, a schedule) is answered "no
-	 * such name", query by query: the socket stays open for the next
-	 * lookup.  Only an application rule cuts the whole flow. */
+	/* A name refused (a list, a budget, a schedule) is answered with
+	 * the portal's address (its block page) or "no such name", query
+	 * by query: the socket stays open for the next lookup.  Only an
+	 * application rule cuts the whole flow. */
 	if (d.outcome == CG_BLOCK && d.reason != CG_REASON_APP &&
 	    d.reason != CG_REASON_APP_CATEGORY) {
-		size_t n = cg_dns_build_response(msg, &q, CG_DNS_RCODE_NXDOMAIN,
-						 w->answer, sizeof(w->answer));
-		int rc = -1;
-		if (n)
-			rc = tcp ? cg_act_tcp_reply(w->inj, p, w->answer, n)
-				 : cg_act_udp_reply(w->inj, p, w->answer, n);
-		if (rc < 0)
-			w->st.inject_errors++;
+		size_t n = cg_respond_dns_block(rs, msg, &q, w->answer,
+						sizeof(w->answer));
+		bool sink = rs->dns == CG_DNS_ANSWER_SINKHOLE && rs->nportal;
 		w->st.dns_blocked++;
 		*decided = true;
-		cg_w_emit_block_event(w, f, &d, CG_ACT_NXDOMAIN, host);
-		if (tcp) {
-			/* The connection was answered and closed by us. */
-			cg_w_emit_report(w, f, &d, CG_MARK_BLOCK,
-					 CG_ACT_NXDOMAIN, host);
-			w->st.blocked++;
-			cg_w_flow_release_resources(w, f);
-			cg_flow_remove(w->flows, f);
-			return CG_MARK_BLOCK;
-		}
-		cg_w_emit_report(w, f, &d, CG_DROP, CG_ACT_NXDOMAIN, host);
-		return CG_DROP;
+		return dns_answered(w, f, p, n, tcp, &d,
+				    sink ? CG_ACT_SINKHOLE : CG_ACT_NXDOMAIN,
+				    host);
+	}
+	/* SafeSearch: the engine's names answered with its safe name, as
+	 * the operators document it (a CNAME and its addresses). */
+	const struct cg_rules *r = w->rt->rules;
+	int eng = q.name_ok && d.outcome != CG_BLOCK &&
+			  f->profile < r->nprofiles &&
+			  r->profiles[f->profile].safesearch
+		      ? cg_respond_engine_of(q.qname, q.qname_len)
+		      : -1;
+	if (eng >= 0 && rs->engines[eng].set) {
+		size_t n = cg_respond_dns_forced(rs, (enum cg_engine)eng, msg,
+						 &q, w->answer,
+						 sizeof(w->answer));
+		w->st.dns_forced++;
+		*decided = true;
+		return dns_answered(w, f, p, n, tcp, &d, CG_ACT_NONE, host);
 	}
 	if (d.outcome == CG_BLOCK) {
 		*decided = true;
@@ -217,7 +267,14 @@ enum cg_action cg_w_http_stream(struct cg_worker *w, struct cg_flow *f,
 		if (d.outcome == CG_BLOCK) {
 			*decided = true;
 			w->st.http_blocked++;
-			return cg_w_block_flow(w, f, p, &d, host);
+			/* A child who typed the address sees why, not a
+			 * broken page; an application rule is about the
+			 * connection, not the page, and cuts it. */
+			if (d.reason == CG_REASON_APP ||
+			    d.reason == CG_REASON_APP_CATEGORY)
+				return cg_w_block_flow(w, f, p, &d, host);
+			return cg_w_redirect_flow(w, f, p, &d, host,
+						  req.path);
 		}
 		if (d.outcome == CG_ALLOW) {
 			*decided = true;

@@ -214,6 +214,38 @@ void cg_w_flow_facts(const struct cg_flow *f, bool final,
 		fa->host_pending = false;
 }
 
+/* The key the portal opened the client under (captive.h). */
+static uint64_t captive_key(const struct cg_worker *w,
+			    const struct cg_flow *f)
+{
+	const char *seat = seat_name(w, f);
+	return cg_captive_key(seat, f->has_mac ? f->mac : NULL, f->key.family,
+			      f->key.addr[f->client]);
+}
+
+/*
+ * A client that has not accepted the splash page reaches DNS and,
+ * through the redirect of its web requests, the splash page; everything
+ * else is refused.  A web request is judged once it has been read (its
+ * redirect needs it), a stream once its first bytes say what it is.
+ */
+static void captive_override(struct cg_worker *w, const struct cg_flow *f,
+			     const struct cg_facts *fa, struct cg_decision *d)
+{
+	const struct cg_rules *r = w->rt->rules;
+	if (d->outcome == CG_BLOCK || !r->respond.splash || !w->rt->captive ||
+	    f->kind == CG_KIND_DNS || f->kind == CG_KIND_DNS_TCP)
+		return;
+	if (cg_captive_is_open(w->rt->captive, captive_key(w, f), w->now_s))
+		return;
+	bool wait = !fa->final &&
+		    (f->kind == CG_KIND_UNKNOWN ||
+		     (f->kind == CG_KIND_HTTP && fa->host_pending));
+	memset(d, 0, sizeof(*d));
+	d->outcome = wait ? CG_PENDING : CG_BLOCK;
+	d->reason = wait ? CG_REASON_NONE : CG_REASON_CAPTIVE;
+}
+
 void cg_w_decide(struct cg_worker *w, struct cg_flow *f,
 		 const struct cg_facts *fa, bool charge, struct cg_decision *d)
 {
@@ -229,6 +261,7 @@ void cg_w_decide(struct cg_worker *w, struct cg_flow *f,
 	if (p)
 		cg_state_used_profile(w->rt->state, r, p, f->seat, day, used);
 	cg_policy_decide(r, &who, &when, fa, used, w->dg, d, NULL);
+	captive_override(w, f, fa, d);
 	f->profile = who.profile;
 	f->charge = d->outcome == CG_ALLOW ? d->charge : 0;
 	f->recheck = d->recheck;
@@ -252,11 +285,79 @@ static bool watches_requests(const struct cg_flow *f)
 
 /* Blocks the whole connection: resets for TCP (so the client fails at
  * once instead of waiting for a timeout), silence for UDP. */
+static bool from_client(const struct cg_flow *f, const struct cg_packet *p)
+{
+	return p->sport == f->key.port[f->client] &&
+	       !memcmp(p->src, f->key.addr[f->client],
+		       f->key.family == 4 ? 4 : 16);
+}
+
+/* What follows any block: counters, the operator's event (a captive
+ * client's refusals are counted, not logged: the splash page explains
+ * them), and the flow's end. */
+static enum cg_action blocked(struct cg_worker *w, struct cg_flow *f,
+			      const struct cg_decision *d,
+			      enum cg_event_action resp, const char *host)
+{
+	w->st.blocked++;
+	if (d->reason == CG_REASON_CAPTIVE)
+		w->st.captive++;
+	else
+		cg_w_emit_block_event(w, f, d, resp, host);
+	cg_w_emit_report(w, f, d, CG_MARK_BLOCK, resp, host);
+	cg_w_flow_release_resources(w, f);
+	f->stage = CG_STAGE_BLOCKED;
+	return CG_MARK_BLOCK;
+}
+
+enum cg_action cg_w_redirect_flow(struct cg_worker *w, struct cg_flow *f,
+				  const struct cg_packet *p,
+				  const struct cg_decision *d,
+				  const char *host, const char *path)
+{
+	const struct cg_rules *r = w->rt->rules;
+	char next[CG_NAME_BUF + CG_HTTP_PATH_MAX + 8];
+	const char *kv[6];
+	size_t nkv = 0;
+	const char *page = "/blocked";
+	if (d->reason == CG_REASON_CAPTIVE) {
+		page = "/splash";
+		snprintf(next, sizeof(next), "http://%s%s", host ? host : "",
+			 path && path[0] == '/' ? path : "/");
+		kv[nkv++] = "next";
+		kv[nkv++] = host ? next : NULL;
+	} else {
+		kv[nkv++] = "host";
+		kv[nkv++] = host;
+		kv[nkv++] = "reason";
+		kv[nkv++] = cg_reason_str(d->reason);
+		kv[nkv++] = "category";
+		kv[nkv++] = d->reason == CG_REASON_LIST
+				    ? r->cats[d->match.cat].name
+				    : NULL;
+	}
+	size_t n = cg_respond_redirect(&r->respond, page, kv, nkv,
+				       (char *)w->answer, sizeof(w->answer));
+	if (!n || p->proto != CG_PROTO_TCP || !from_client(f, p))
+		return cg_w_block_flow(w, f, p, d, host);
+	if (cg_act_tcp_answer(w->inj, p, w->answer, n) < 0)
+		w->st.inject_errors++;
+	return blocked(w, f, d, CG_ACT_REDIRECT, host);
+}
+
 enum cg_action cg_w_block_flow(struct cg_worker *w, struct cg_flow *f,
 			       const struct cg_packet *p,
 			       const struct cg_decision *d, const char *host)
 {
 	enum cg_event_action resp = CG_ACT_DROP;
+	if (p->proto == CG_PROTO_UDP && from_client(f, p)) {
+		/* QUIC (and any datagram flow): the client's socket hears
+		 * "unreachable" at once and a browser falls back to TCP,
+		 * where the name is judged again. */
+		resp = CG_ACT_UNREACHABLE;
+		if (cg_act_unreachable(w->inj, p) < 0)
+			w->st.inject_errors++;
+	}
 	if (p->proto == CG_PROTO_TCP && !(p->tcp_flags & CG_TCP_RST)) {
 		resp = CG_ACT_RESET;
 		if (cg_act_tcp_reset(w->inj, p, true, true) < 0)
@@ -267,12 +368,7 @@ enum cg_action cg_w_block_flow(struct cg_worker *w, struct cg_flow *f,
 		    cg_act_tcp_probe(w->inj, p) < 0)
 			w->st.inject_errors++;
 	}
-	w->st.blocked++;
-	cg_w_emit_block_event(w, f, d, resp, host);
-	cg_w_emit_report(w, f, d, CG_MARK_BLOCK, resp, host);
-	cg_w_flow_release_resources(w, f);
-	f->stage = CG_STAGE_BLOCKED;
-	return CG_MARK_BLOCK;
+	return blocked(w, f, d, resp, host);
 }
 
 /* host: the name the decision judged (a query or request may differ

@@ -1,7 +1,8 @@
 /*
  * act: the packets the gateway sends itself so a blocked client fails
  * fast instead of hanging: a DNS answer for a blocked query, TCP resets
- * for a blocked connection.
+ * for a blocked connection, an HTTP redirect to the portal, an ICMP
+ * unreachable for a blocked datagram flow.
  *
  * Packets are built whole (IP header, checksums) in a per-injector
  * buffer and handed to a sender: raw sockets on the live box, a recorder
@@ -91,6 +92,23 @@ void cg_injector_flush(struct cg_injector *inj);
  */
 int cg_act_tcp_reply(struct cg_injector *inj, const struct cg_packet *p,
 		     const uint8_t *msg, size_t len);
+
+/*
+ * Answers the request in p (client -> server) with data[0..len) (an
+ * HTTP redirect) and FIN, as if from the server, at exactly the
+ * sequence the client expects (p->ack); the server gets a reset at
+ * p->seq, the byte it expects next since p never reaches it.
+ */
+int cg_act_tcp_answer(struct cg_injector *inj, const struct cg_packet *p,
+		      const uint8_t *data, size_t len);
+
+/*
+ * Tells p's sender that p cannot be delivered: an ICMP (IPv4) or ICMPv6
+ * "administratively prohibited" from p's destination, quoting p.  For a
+ * blocked QUIC connection: a browser gives up on it at once and falls
+ * back to TCP, where the name is judged again.
+ */
+int cg_act_unreachable(struct cg_injector *inj, const struct cg_packet *p);
 
 /* Internet checksum helpers, exposed for tests. */
 uint16_t cg_act_ip_checksum(const uint8_t *hdr, size_t len);

@@ -138,6 +138,40 @@ struct cg_config_expect {
 	unsigned line;
 };
 
+/* The search engines whose safe variants a profile can force. */
+enum cg_engine {
+	CG_ENGINE_GOOGLE = 0,
+	CG_ENGINE_YOUTUBE,
+	CG_ENGINE_BING,
+	CG_ENGINE_DUCKDUCKGO,
+	CG_ENGINE__COUNT
+};
+
+#define CG_ENGINE_ADDRS_MAX 4
+
+/* Where an engine's names are sent: the safe name its operator
+ * documents and that name's addresses. */
+struct cg_config_engine {
+	char *target; /* canonical, e.g. "forcesafesearch.google.com" */
+	struct cg_config_addr addrs[CG_ENGINE_ADDRS_MAX];
+	size_t naddrs;
+	char *file;
+	unsigned line;
+};
+
+enum cg_dns_block_answer {
+	CG_DNS_ANSWER_SINKHOLE = 0, /* A/AAAA of the portal */
+	CG_DNS_ANSWER_NXDOMAIN,
+};
+
+/* A place a child can report abuse (portal pages). */
+struct cg_config_hotline {
+	char *country; /* ISO 3166 alpha-2, "" = everywhere */
+	char *name;
+	char *url;
+	char *phone;
+};
+
 struct cg_config {
 	char *path; /* the configuration file as given */
 	char *dir;  /* its directory */
@@ -182,7 +216,37 @@ struct cg_config {
 	size_t nexpects;
 
 	char *events_file; /* JSON lines; NULL = events off */
+
+	/* respond: what a blocked DNS query is answered */
+	enum cg_dns_block_answer dns_answer;
+	bool dns_answer_set; /* written in the file (else: sinkhole when
+				the portal has an address) */
+	uint32_t dns_ttl;    /* seconds, for sinkhole and forced answers */
+
+	/* portal */
+	bool portal;                        /* serve the pages */
+	struct cg_config_addr portal_addr4; /* family 0: none */
+	struct cg_config_addr portal_addr6;
+	uint16_t portal_port;
+	char *cafe_name;
+	char *www_dir;      /* templates and translations */
+	char *language;     /* default language tag */
+	char *country;      /* ISO 3166 alpha-2 of the café */
+	bool splash;        /* seats start captive until they accept */
+	uint32_t splash_period_min; /* 0: until the next local midnight */
+	struct cg_config_hotline *hotlines;
+	size_t nhotlines;
+	uint32_t portal_max_conns;   /* at once, all clients */
+	uint32_t portal_per_ip;      /* at once, one client */
+	uint32_t portal_timeout_s;   /* an idle or slow connection */
+	uint32_t portal_rate;        /* requests a client may make a minute */
+
+	/* safesearch: the engines' safe targets */
+	struct cg_config_engine engines[CG_ENGINE__COUNT];
 };
+
+/* "google", "youtube", "bing", "duckduckgo". */
+const char *cg_engine_name(enum cg_engine e);
 
 /* Fills cfg with the defaults a config file may override. */
 void cg_config_defaults(struct cg_config *cfg);
@@ -212,6 +276,8 @@ int cg_config_parse_duration(const char *s, uint32_t *minutes);
 /* "YYYY-MM-DD HH:MM" -> its parts; -1 if malformed or not a real date. */
 int cg_config_parse_at(const char *s, int *year, int *month, int *mday,
 		       uint16_t *minute);
+/* "192.0.2.1", "2001:db8::1" -> address; -1 if neither. */
+int cg_config_parse_addr(const char *s, struct cg_config_addr *a);
 /* "aa:bb:cc:dd:ee:ff" -> bytes; -1 if malformed. */
 int cg_config_parse_mac(const char *s, uint8_t mac[6]);
 

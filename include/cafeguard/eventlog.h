@@ -30,6 +30,9 @@ enum cg_event_action {
 	CG_ACT_NXDOMAIN, /* DNS answered "no such name" */
 	CG_ACT_RESET,    /* TCP reset towards the client (and server) */
 	CG_ACT_DROP,     /* packets dropped (UDP, or no reply possible) */
+	CG_ACT_SINKHOLE, /* DNS answered with the portal's address */
+	CG_ACT_REDIRECT, /* HTTP redirected to the block page */
+	CG_ACT_UNREACHABLE, /* ICMP unreachable (QUIC and other UDP) */
 };
 
 const char *cg_event_type_str(enum cg_event_type t);
@@ -80,6 +83,16 @@ struct cg_event_sink {
 /* Appends events as JSON lines to path (created 0640). */
 struct cg_event_sink *cg_jsonl_sink_open(const char *path,
 					 struct cg_error *err);
+
+/*
+ * A sink that shows every event to fn(ctx, e) (on the logger thread; fn
+ * must not block for long) and then passes it to next (NULL: none).
+ * The tee owns next.  NULL without memory (next is then closed).
+ */
+struct cg_event_sink *cg_tee_sink_open(struct cg_event_sink *next,
+				       void (*fn)(void *ctx,
+						  const struct cg_event *e),
+				       void *ctx);
 
 /* Formats one event as a JSON object (no newline); returns its length or
  * 0 if out is too small.  Exposed for tests and the CLI. */

@@ -70,6 +70,31 @@ bool cg_dns_looks_like_query(const uint8_t *msg, size_t len);
 size_t cg_dns_build_response(const uint8_t *msg, const struct cg_dns_query *q,
 			     uint8_t rcode, uint8_t *out, size_t outsz);
 
+#define CG_DNS_TYPE_A 1
+#define CG_DNS_TYPE_CNAME 5
+#define CG_DNS_TYPE_AAAA 28
+#define CG_DNS_TYPE_ANY 255
+
+/* An address an answer may carry: 4 or 16 bytes by family (4 or 6). */
+struct cg_dns_addr {
+	uint8_t family;
+	uint8_t addr[16];
+};
+
+/*
+ * Writes a NOERROR answer to the query msg/q into out: with cname (a
+ * canonical name, or NULL) first a CNAME record from the question's name
+ * to it, then one A or AAAA record per address of addrs[0..n) whose
+ * family the question's type asks for (both for ANY), owned by cname or
+ * the question's name, all with ttl.  A type no address answers gets the
+ * CNAME alone, or nothing at all ("no data", RFC 2308 2.2), which sends
+ * a client on to the types it can use.  Returns the length, or 0 if out
+ * is too small or cname is not a host name.
+ */
+size_t cg_dns_build_answer(const uint8_t *msg, const struct cg_dns_query *q,
+			   const char *cname, const struct cg_dns_addr *addrs,
+			   size_t n, uint32_t ttl, uint8_t *out, size_t outsz);
+
 /*
  * DNS over TCP (RFC 1035 4.2.2, RFC 7766): messages are prefixed by a
  * 2-byte length and may be pipelined or split across segments.  Given the

@@ -70,6 +70,8 @@ enum cg_reason {
 	CG_REASON_ALLOW_LIST,   /* an allow list names the host */
 	CG_REASON_NOT_LISTED,   /* allowed: a name, blocked by nothing */
 	CG_REASON_NO_NAME,      /* allowed: nothing to judge by */
+	CG_REASON_CAPTIVE,      /* the client has not accepted the splash
+				   page (decided by the worker, not here) */
 };
 
 /* A host found in a category's list. */

@@ -22,6 +22,7 @@
 #include "cafeguard/diag.h"
 #include "cafeguard/domainset.h"
 #include "cafeguard/listimage.h"
+#include "cafeguard/respond.h"
 
 #define CG_CATEGORIES_MAX 256
 
@@ -148,6 +149,7 @@ struct cg_rules {
 	uint32_t nslots;          /* budget counters in all */
 	bool digests[CG_DIGEST__COUNT]; /* kinds present in any list */
 	char *path;               /* the configuration it was built from */
+	struct cg_respond respond; /* what the gateway answers */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "cafeguard/act.h"
+#include "cafeguard/captive.h"
 #include "cafeguard/classify.h"
 #include "cafeguard/clock.h"
 #include "cafeguard/decode.h"
@@ -43,6 +44,9 @@ enum cg_action {
 struct cg_runtime {
 	const struct cg_rules *rules;
 	struct cg_state *state;
+	/* Who accepted the splash page (outlives reloads; NULL: no
+	 * splash). */
+	const struct cg_captive *captive;
 	/* Changes with every swap: a flow's seat index belongs to the rule
 	 * set it was found in, and is looked up again in a new one (seats
 	 * may have moved, been added or removed). */
@@ -98,6 +102,10 @@ struct cg_worker_stats {
 	uint64_t flows_reused;   /* a new SYN on a flow still held */
 	uint64_t allowed, blocked, watched;
 	uint64_t dns_queries, dns_blocked;
+	uint64_t dns_forced;     /* SafeSearch answers */
+	uint64_t dns_canaries;   /* DoH / Private Relay canaries answered */
+	uint64_t captive;        /* requests of captive clients refused or
+				    sent to the splash page */
 	uint64_t http_requests, http_blocked;
 	uint64_t gave_up;        /* decided on what was known after max_packets */
 	uint64_t metered;        /* flows handed over with a heartbeat */

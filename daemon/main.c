@@ -3,8 +3,9 @@
  *
  * Order of start: config and rules (refuse to start on any error), the
  * saved state, then per worker a classifier, injector, event ring and
- * bound queue, then the kernel rules, then the threads, then the control
- * socket.  Queues are bound before the rules send packets to them, so
+ * bound queue, the portal (it binds the LAN address) and the event log
+ * that feeds its status page, then the kernel rules, then the threads,
+ * then the control socket.  Queues are bound before the rules send packets to them, so
  * nothing is dropped for want of a listener.  Order of stop: kernel rules
  * out first (packets stop being queued), then the workers drain and stop,
  * the state is saved, then the event log.
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cafeguard/captive.h"
 #include "cafeguard/classify.h"
 #include "cafeguard/clock.h"
 #include "cafeguard/config.h"
@@ -32,6 +34,7 @@
 #include "cafeguard/fsutil.h"
 #include "cafeguard/fwrules.h"
 #include "cafeguard/nfqueue.h"
+#include "cafeguard/portal.h"
 #include "cafeguard/rules.h"
 #include "cafeguard/state.h"
 #include "cafeguard/worker.h"
@@ -74,6 +77,8 @@ struct daemon {
 	struct worker_ctx *wc;
 	size_t n;
 	struct cg_eventlog *log;
+	struct cg_captive *captive; /* NULL: no portal */
+	struct cg_portal *portal;
 	char *state_path;
 	time_t started;
 };
@@ -279,6 +284,7 @@ static int reload(struct daemon *dm, FILE *out)
 		nrt->rules = nr;
 		nrt->state = cg_state_new(nr);
 		nrt->generation = atomic_load(&dm->sh.rt)->generation + 1;
+		nrt->captive = dm->captive;
 	}
 	if (!nrt || !nrt->state) {
 		logmsg("reload failed: the running rules stay in force");
@@ -295,6 +301,17 @@ static int reload(struct daemon *dm, FILE *out)
 		logmsg("gateway, queue or inspect settings changed: they take "
 		       "effect at the next restart; rules apply now");
 	print_rules(nr);
+	if (dm->portal) {
+		/* Before the swap frees the old rules the portal reads. */
+		struct cg_diag d = {0};
+		if (cg_portal_reload(dm->portal, &ncfg, nr, &d) < 0)
+			logmsg("the new pages do not load; the portal keeps "
+			       "the old ones");
+		cg_diag_print(&d, stderr);
+		if (out)
+			cg_diag_print(&d, out);
+		cg_diag_clear(&d);
+	}
 	const struct cg_runtime *old = atomic_load(&dm->sh.rt);
 	cg_state_carry(nrt->state, nr, old->state, old->rules);
 	swap_runtime(dm, nrt);
@@ -503,6 +520,42 @@ static void post(struct cg_eventlog *log, enum cg_event_type t,
 	cg_eventlog_post(log, &e);
 }
 
+static void note_event(void *ctx, const struct cg_event *e)
+{
+	cg_portal_note_event(ctx, e);
+}
+
+/* The acceptance table (kept in the state directory) and the pages;
+ * the workers find the table in the runtime. */
+static int start_portal(struct daemon *dm, struct cg_error *err)
+{
+	if (!dm->cfg.portal)
+		return 0;
+	struct cg_error lerr = {{0}};
+	dm->captive = cg_captive_open(dm->cfg.state_dir, 4096, &lerr);
+	if (!dm->captive)
+		return cg_error_set(err, "out of memory");
+	if (lerr.msg[0])
+		logmsg("%s", lerr.msg);
+	struct cg_runtime *rt = atomic_load(&dm->sh.rt);
+	rt->captive = dm->captive;
+	struct cg_portal_opts o = {
+		.cfg = &dm->cfg, .lan = dm->cfg.lan, .clock = &dm->sh.clock};
+	struct cg_diag d = {0};
+	dm->portal = cg_portal_start(&o, dm->captive, rt->rules, &d, err);
+	cg_diag_print(&d, stderr);
+	cg_diag_clear(&d);
+	if (!dm->portal) {
+		if (!err->msg[0])
+			cg_error_set(err, "portal: the pages in %s do not load",
+				     dm->cfg.www_dir);
+		return -1;
+	}
+	logmsg("portal on %s%s", rt->rules->respond.portal_url,
+	       dm->cfg.splash ? ", splash page on" : "");
+	return 0;
+}
+
 static int start_workers(struct daemon *dm, int lan_ifindex,
 			 struct cg_event_ring **rings, struct cg_error *err)
 {
@@ -520,7 +573,9 @@ static int start_workers(struct daemon *dm, int lan_ifindex,
 				: NULL;
 		if (!c->inj)
 			return -1;
-		if (cfg->events_file) {
+		/* Events feed the operator's file and the portal's status
+		 * page. */
+		if (cfg->events_file || cfg->portal) {
 			c->ring = cg_event_ring_new(EVENT_RING);
 			if (!c->ring)
 				return cg_error_set(err, "out of memory");
@@ -747,11 +802,19 @@ int main(int argc, char **argv)
 	}
 	if (start_workers(&dm, lan_ifindex, rings, &err) < 0)
 		goto fail;
-	if (dm.cfg.events_file) {
-		struct cg_event_sink *sink =
-			cg_jsonl_sink_open(dm.cfg.events_file, &err);
-		if (!sink)
+	if (start_portal(&dm, &err) < 0)
+		goto fail;
+	if (dm.cfg.events_file || dm.portal) {
+		struct cg_event_sink *sink = NULL;
+		if (dm.cfg.events_file &&
+		    !(sink = cg_jsonl_sink_open(dm.cfg.events_file, &err)))
 			goto fail;
+		/* The status page shows a seat its own recent blocks. */
+		if (dm.portal &&
+		    !(sink = cg_tee_sink_open(sink, note_event, dm.portal))) {
+			cg_error_set(&err, "out of memory");
+			goto fail;
+		}
 		dm.log = cg_eventlog_start(rings, dm.n, sink, 200, &err);
 		if (!dm.log) {
 			sink->close(sink);
@@ -843,6 +906,7 @@ stop:
 		save_state(&dm);
 	post(dm.log, CG_EV_STOP, rc ? "stopped after an error" : "stopped");
 	cg_eventlog_stop(dm.log);
+	cg_portal_stop(dm.portal);
 	for (size_t i = 0; i < dm.n; i++) {
 		cg_nfq_close(dm.wc[i].q);
 		cg_worker_free(dm.wc[i].w);
@@ -865,6 +929,7 @@ out:
 		cg_rules_free((struct cg_rules *)rt->rules);
 		free(rt);
 	}
+	cg_captive_free(dm.captive);
 	free(dm.state_path);
 	cg_config_free(&dm.cfg);
 	pthread_mutex_destroy(&dm.sh.log_lock);

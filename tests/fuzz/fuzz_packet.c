@@ -24,14 +24,15 @@ struct state {
 };
 
 /* Every kind of rule, so every policy path is reached: lists, inline
- * hosts, apps, a schedule that is always open, a budget and seats. */
+ * hosts, apps, a schedule that is always open, a budget and seats; and
+ * every answer the gateway builds (sinkhole, SafeSearch, redirect). */
 static const char conf[] =
 	"categories = ( { name = \"fuzz\"; lists = [ \"fuzz.list\" ]; } );\n"
 	"profiles = (\n"
 	"  { name = \"kids\";\n"
 	"    block = { categories = [ \"fuzz\" ]; apps = [ \"BitTorrent\" ]; "
 	"app_categories = [ \"Game\" ]; hosts = [ \"blocked.test\" ]; };\n"
-	"    allow = { hosts = [ \"ok.example.com\" ]; };\n"
+	"    allow = { hosts = [ \"ok.example.com\" ]; }; safesearch = true;\n"
 	"    schedule = ( { days = \"all\"; from = \"00:00\"; to = \"24:00\"; "
 	"block = { apps = [ \"Tor\" ]; }; } );\n"
 	"    budgets = ( { name = \"b\"; per_day = \"1m\"; apps = [ \"HTTP\" "
@@ -40,7 +41,12 @@ static const char conf[] =
 	"  { name = \"adults\"; }\n"
 	");\n"
 	"seats = ( { name = \"s\"; ip = [ \"10.0.0.1\", \"::1\" ]; profile = "
-	"\"adults\"; } );\n";
+	"\"adults\"; } );\n"
+	/* The gateway's own answers: sinkhole, SafeSearch, redirects. */
+	"portal = { address = \"10.0.0.254\"; address6 = \"fd00::fe\"; "
+	"splash = false; };\n"
+	"safesearch = { google = { target = \"forcesafesearch.google.com\"; "
+	"addresses = [ \"192.0.2.1\", \"2001:db8::1\" ]; }; };\n";
 
 static void put(const char *dir, const char *name, const char *text)
 {

@@ -38,6 +38,18 @@ seats = (
   { name = "seat-2"; ip = [ "$CG_SEAT2_4", "$CG_SEAT2_6" ]; profile = "adults"; }
 );
 events = { file = "$CG_TMP/events.jsonl"; };
+portal = {
+  address = "$CG_GW4"; address6 = "$CG_GW6";
+  name = "Demo Lan House"; www = "$top/conf/www"; language = "en"; country = "BR";
+  hotlines = ( { country = "BR"; name = "SaferNet Brasil"; url = "https://new.safernet.org.br/denuncie"; } );
+};
+# SafeSearch targets, pointed at the simulated internet.
+safesearch = {
+  google = { target = "forcesafesearch.google.com"; addresses = [ "$CG_WEB4" ]; };
+  youtube = { target = "restrict.youtube.com"; addresses = [ "$CG_WEB4" ]; };
+  bing = { target = "strict.bing.com"; addresses = [ "$CG_WEB4" ]; };
+  duckduckgo = { target = "safe.duckduckgo.com"; addresses = [ "$CG_WEB4" ]; };
+};
 EOF
 export TZ=UTC
 cg_daemon_start "$conf" --fake-time "2026-11-23 15:00"
@@ -46,6 +58,16 @@ say ""
 say "The gateway is inline between the seats and the internet:"
 grep -E 'rules |running' "$CG_DAEMON_LOG" | sed 's/^cafeguardd: /  /'
 ctl seats | sed 's/^/  /'
+PORTAL=http://$CG_GW4
+say ""
+say "Each seat starts its day on the child-safety splash page ($PORTAL/splash):"
+for seat in seat1 seat2; do
+	loc=$(cg_curl $seat http://connectivitycheck.gstatic.com/generate_204 -o /dev/null -w '%{redirect_url}')
+	row $seat "" "its OS checks connectivitycheck.gstatic.com" "sent to ${loc%%\?*}"
+	token=$(cg_curl $seat "$PORTAL/splash" | sed -n 's/.*name="token"[^>]*value="\([^"]*\)".*/\1/p' | head -n1)
+	code=$(cg_curl $seat "$PORTAL/accept" --data-urlencode "token=$token" -d 'next=%2F' -o /dev/null -w '%{http_code}')
+	[ "$code" = 303 ] && row $seat "" "presses \"I agree\"" "open until midnight"
+done
 say ""
 say "What the seats try, and what happens (Monday 15:00):"
 
@@ -54,8 +76,13 @@ web() { # SEAT URL
 	local out ms rc=0
 	ms=$(cg_time_ms cg_curl_dns "$1" "$2" -4) || rc=$?
 	out=$(cat "$CG_TMP/time.out")
-	if [ $rc -eq 0 ]; then
+	if [ $rc -eq 0 ] && grep -q 'This page is blocked' <<<"$out"; then
+		why=$(grep -A1 '<dt>Why</dt>' <<<"$out" | tail -n1 | sed 's/<[^>]*>//g')
+		row "$1" "${profile_of[$1]}" "opens $2" "the block page: \"$why\""
+	elif [ $rc -eq 0 ]; then
 		row "$1" "${profile_of[$1]}" "opens $2" "loads (${out#vhost=})"
+	elif grep -q 'Failed to connect' <<<"$out"; then
+		row "$1" "${profile_of[$1]}" "opens $2" "blocked: the name leads to the box, HTTPS refused (${ms} ms)"
 	elif grep -q 'resolve' <<<"$out"; then
 		row "$1" "${profile_of[$1]}" "opens $2" "blocked: the name does not resolve (${ms} ms)"
 	else
@@ -64,8 +91,12 @@ web() { # SEAT URL
 }
 pinned() { # SEAT URL: the address is known already (no DNS), as after a cache
 	local ms rc=0
-	ms=$(cg_time_ms cg_curl "$1" "$2") || rc=$?
-	if [ $rc -eq 0 ]; then
+	ms=$(cg_time_ms cg_curl "$1" "$2" -o /dev/null -w '%{redirect_url}') || rc=$?
+	local loc
+	loc=$(cat "$CG_TMP/time.out")
+	if [ $rc -eq 0 ] && [ -n "$loc" ]; then
+		row "$1" "${profile_of[$1]}" "opens $2 (no DNS)" "redirected to ${loc%%&*}..."
+	elif [ $rc -eq 0 ]; then
 		row "$1" "${profile_of[$1]}" "opens $2 (no DNS)" "loads"
 	else
 		row "$1" "${profile_of[$1]}" "opens $2 (no DNS)" "blocked: connection reset after ${ms} ms"
@@ -83,6 +114,9 @@ pinned seat1 http://www.10bet.com/
 web seat1 https://bestgore.com/
 web seat1 https://nordvpn.com/
 web seat1 https://www.roblox.com/
+web seat1 http://www.roblox.com/
+sq=$(cg_dig_short seat1 www.google.com A | tr '\n' ' ')
+row seat1 kids "looks up www.google.com" "SafeSearch: $sq"
 cg_peer_tcp 6881 sink
 {
 	printf '\023BitTorrent protocol\0\0\0\0\0\020\0\005'
@@ -95,6 +129,9 @@ else
 	row seat2 adults "starts a BitTorrent download" "blocked: cut before its first byte"
 fi
 
+say ""
+say "What a child sees on the status page ($PORTAL/):"
+cg_curl seat1 "$PORTAL/" | sed -n '/<tbody>/,/<\/tbody>/p' | sed 's/<[^>]*>/ /g; s/  */ /g; /^ *$/d' | head -n 6 | sed 's/^/  /'
 say ""
 say "Why? The trainer's view (cafeguardctl explain):"
 ctl explain --seat seat-1 --at "2026-11-23 15:00" www.10bet.com | sed 's/^/  /'

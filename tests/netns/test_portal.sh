@@ -151,6 +151,18 @@ cg_expect_match "a 64 KiB header is refused with a 4xx" '^4[0-9][0-9]$' "$code"
 cg_expect_eq "after all that the portal still serves" 200 \
 	"$(cg_curl seat1 "$PORTAL/" -o /dev/null -w '%{http_code}')"
 
+# ---- the operator's view
+st=$("$CAFEGUARDCTL" status -c "$CONF")
+cg_expect_match "cafeguardctl status counts the acceptance" \
+	"portal http://$CG_GW4: [0-9]+ requests, [0-9]+ pages, 1 acceptances" "$st"
+sum() { grep -o "[0-9]* $1" <<<"$st" | awk '{ s += $1 } END { print s + 0 }'; }
+cg_expect_eq "cafeguardctl status counts SafeSearch answers (all workers)" 5 "$(sum 'SafeSearch answers')"
+cg_expect_eq "cafeguardctl status counts the canaries (all workers)" 3 "$(sum canaries)"
+ev=$(cat "$CG_TMP/events.jsonl")
+cg_expect_match "a sinkhole answer is an event" '"host":"blocked.test".*"action":"sinkhole"' "$ev"
+cg_expect_match "a redirect is an event" '"host":"www.blocked.test".*"action":"redirect"' "$ev"
+cg_expect_match "an ICMP unreachable is an event" '"host":"play.google.com".*"action":"unreachable"' "$ev"
+
 # ---- the acceptance survives a restart
 cg_expect_ok "the daemon stops cleanly" cg_daemon_stop
 cg_daemon_start "$CONF"

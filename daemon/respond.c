@@ -25,18 +25,21 @@ void cg_respond_init(struct cg_respond *r, const struct cg_config *cfg)
 		to_dns_addr(&cfg->portal_addr4, &r->portal[r->nportal++]);
 	if (cfg->portal && cfg->portal_addr6.family)
 		to_dns_addr(&cfg->portal_addr6, &r->portal[r->nportal++]);
-	if (r->nportal) {
+	char port[8] = "";
+	if (cfg->portal_port != 80)
+		snprintf(port, sizeof(port), ":%u", cfg->portal_port);
+	for (size_t i = 0; i < r->nportal; i++) {
 		char a[INET6_ADDRSTRLEN] = "";
-		const struct cg_dns_addr *p = &r->portal[0];
-		inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, a,
-			  sizeof(a));
-		char port[8] = "";
-		if (cfg->portal_port != 80)
-			snprintf(port, sizeof(port), ":%u", cfg->portal_port);
-		snprintf(r->portal_url, sizeof(r->portal_url), "http://%s%s%s%s",
-			 p->family == 6 ? "[" : "", a, p->family == 6 ? "]" : "",
-			 port);
+		const struct cg_dns_addr *p = &r->portal[i];
+		bool v6 = p->family == 6;
+		inet_ntop(v6 ? AF_INET6 : AF_INET, p->addr, a, sizeof(a));
+		char *url = v6 ? r->portal_url6 : r->portal_url;
+		snprintf(url, sizeof(r->portal_url), "http://%s%s%s%s",
+			 v6 ? "[" : "", a, v6 ? "]" : "", port);
 	}
+	/* The first address names the portal in logs and pages. */
+	if (!r->portal_url[0])
+		memcpy(r->portal_url, r->portal_url6, sizeof(r->portal_url));
 	for (int e = 0; e < CG_ENGINE__COUNT; e++) {
 		const struct cg_config_engine *ce = &cfg->engines[e];
 		struct cg_respond_engine *re = &r->engines[e];
@@ -152,14 +155,16 @@ static size_t pct_encode(const char *s, char *out, size_t o, size_t outsz)
 	return o;
 }
 
-size_t cg_respond_redirect(const struct cg_respond *r, const char *path,
-			   const char *const *kv, size_t nkv, char *out,
-			   size_t outsz)
+size_t cg_respond_redirect(const struct cg_respond *r, uint8_t family,
+			   const char *path, const char *const *kv, size_t nkv,
+			   char *out, size_t outsz)
 {
-	if (!r->portal_url[0])
+	const char *base = family == 6 && r->portal_url6[0] ? r->portal_url6
+							     : r->portal_url;
+	if (!base[0])
 		return 0;
 	char loc[1024];
-	int n = snprintf(loc, sizeof(loc), "%s%s", r->portal_url, path);
+	int n = snprintf(loc, sizeof(loc), "%s%s", base, path);
 	if (n < 0 || (size_t)n >= sizeof(loc))
 		return 0;
 	size_t o = (size_t)n;

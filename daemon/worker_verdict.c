@@ -336,8 +336,9 @@ enum cg_action cg_w_redirect_flow(struct cg_worker *w, struct cg_flow *f,
 				    ? r->cats[d->match.cat].name
 				    : NULL;
 	}
-	size_t n = cg_respond_redirect(&r->respond, page, kv, nkv,
-				       (char *)w->answer, sizeof(w->answer));
+	size_t n = cg_respond_redirect(&r->respond, f->key.family, page, kv,
+				       nkv, (char *)w->answer,
+				       sizeof(w->answer));
 	if (!n || p->proto != CG_PROTO_TCP || !from_client(f, p))
 		return cg_w_block_flow(w, f, p, d, host);
 	if (cg_act_tcp_answer(w->inj, p, w->answer, n) < 0)

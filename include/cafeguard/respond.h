@@ -34,8 +34,11 @@ struct cg_respond {
 	bool portal_on;
 	bool splash;
 	uint32_t splash_period_min;
-	/* "http://192.168.10.1" (":port" when not 80): where redirects go */
+	/* "http://192.168.10.1" (":port" when not 80): where redirects go;
+	 * portal_url6 the same over IPv6 ("" without an IPv6 address), for
+	 * a client that reached its server over IPv6 */
 	char portal_url[64];
+	char portal_url6[64];
 	struct cg_respond_engine engines[CG_ENGINE__COUNT];
 };
 
@@ -67,10 +70,12 @@ size_t cg_respond_dns_forced(const struct cg_respond *r, enum cg_engine e,
  * An HTTP/1.1 302 to the portal page path ("/blocked", "/splash") with a
  * query of key/value pairs (kv[2i] = key, kv[2i+1] = value, percent-
  * encoded here; NULL or "" values are left out), closing the connection.
- * Returns the response length, 0 if out is too small or no portal.
+ * family: the client's (4 or 6); the portal's address of that family
+ * when it has one.  Returns the response length, 0 if out is too small
+ * or no portal.
  */
-size_t cg_respond_redirect(const struct cg_respond *r, const char *path,
-			   const char *const *kv, size_t nkv, char *out,
-			   size_t outsz);
+size_t cg_respond_redirect(const struct cg_respond *r, uint8_t family,
+			   const char *path, const char *const *kv, size_t nkv,
+			   char *out, size_t outsz);
 
 #endif

@@ -384,9 +384,13 @@ static void http_redirect_v4_v6(void **state)
 						rl),
 				     1),
 				 CG_MARK_BLOCK);
-		expect_redirect(fx, &c, &s, rl,
-				"http://10.77.1.1/blocked?host=www.blocked."
-				"test&reason=list&category=test");
+		/* To the portal's address of the client's family. */
+		char loc[160];
+		snprintf(loc, sizeof(loc),
+			 "http://%s/blocked?host=www.blocked.test&reason=list"
+			 "&category=test",
+			 v ? "[fd77:1::1]" : "10.77.1.1");
+		expect_redirect(fx, &c, &s, rl, loc);
 		struct cg_event e;
 		assert_true(cg_event_ring_pop(fx->ring, &e));
 		assert_string_equal(cg_event_action_str(e.action), "redirect");

@@ -189,6 +189,7 @@ void cg_config_defaults(struct cg_config *c)
 	c->meter_interval_s = 60;
 	c->control = strdup("/run/cafeguard/control");
 	cfg_portal_defaults(c);
+	cfg_log_defaults(c);
 }
 
 static void derive_marks(struct cg_config *c)
@@ -258,7 +259,8 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 		{"profiles", K_LIST},   {"seats", K_LIST},
 		{"default_profile", K_STRING}, {"expect", K_LIST},
 		{"respond", K_GROUP},   {"portal", K_GROUP},
-		{"safesearch", K_GROUP},
+		{"safesearch", K_GROUP}, {"log", K_GROUP},
+		{"admin", K_GROUP},
 	};
 	cfg_check_keys(&L, root, CFG_KEYS(top));
 
@@ -277,6 +279,7 @@ int cg_config_load(const char *path, struct cg_config *cfg, struct cg_diag *d)
 			groups[i].load(&L, s);
 	}
 	cfg_load_portal(&L, root);
+	cfg_load_log(&L, root);
 	cfg_load_rules(&L, root);
 	cfg_check_safesearch(&L);
 	config_destroy(&lc);
@@ -301,6 +304,7 @@ void cg_config_free(struct cg_config *cfg)
 {
 	cfg_free_rules(cfg);
 	cfg_free_portal(cfg);
+	cfg_free_log(cfg);
 	free(cfg->state_dir);
 	free(cfg->cache_dir);
 	free(cfg->control);

@@ -77,6 +77,11 @@ void cfg_free_rules(struct cg_config *cfg);
 void cfg_portal_defaults(struct cg_config *cfg);
 void cfg_load_portal(struct cfg_loader *L, config_setting_t *root);
 void cfg_free_portal(struct cg_config *cfg);
+/* The operator's side: log store, syslog, admin (config_log.c). */
+void cfg_log_defaults(struct cg_config *cfg);
+void cfg_load_log(struct cfg_loader *L, config_setting_t *root);
+void cfg_free_log(struct cg_config *cfg);
+
 /* After the rules: a profile that forces SafeSearch with an engine
  * unset is warned about. */
 void cfg_check_safesearch(struct cfg_loader *L);

@@ -24,7 +24,9 @@
 #include "cafeguard/state.h"
 #include "cafeguard/www.h"
 
-#define DEFAULT_CONF CAFEGUARD_SYSCONFDIR "/cafeguard.conf"
+#include "ctl_internal.h"
+
+#define DEFAULT_CONF CG_CTL_DEFAULT_CONF
 
 struct command {
 	const char *name;
@@ -740,6 +742,9 @@ static const struct command commands[] = {
 	 "the application (or category) names the rules accept"},
 	{"firewall", cmd_firewall, "[-c CONF] show|status|remove",
 	 "show, test for or remove the daemon's kernel rules"},
+	{"log", cg_ctl_log,
+	 "[-c CONF] [--day YYYY-MM-DD] [--seat NAME] [--follow] [--json|--csv]",
+	 "the day's events from the event store"},
 	{"version", cmd_version, "", "print the version"},
 	{"help", cmd_help, "", "this list"},
 };

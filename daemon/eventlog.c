@@ -89,6 +89,14 @@ const char *cg_event_type_str(enum cg_event_type t)
 		return "start";
 	case CG_EV_STOP:
 		return "stop";
+	case CG_EV_ALLOW:
+		return "allow";
+	case CG_EV_RELOAD:
+		return "reload";
+	case CG_EV_DROPPED:
+		return "dropped";
+	case CG_EV_CAPTIVE:
+		return "captive";
 	}
 	return "?";
 }
@@ -186,6 +194,12 @@ size_t cg_event_to_json(const struct cg_event *e, char *out, size_t outsz)
 			 e->client_port, e->server_port,
 			 e->proto == 6 ? "tcp" : e->proto == 17 ? "udp" : "ip");
 		o = put_raw(out, outsz, o, num);
+	}
+	if (e->has_mac) {
+		snprintf(num, sizeof(num), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
+			 e->mac[5]);
+		o = put_field(out, outsz, o, "mac", num);
 	}
 	if (e->host[0])
 		o = put_field(out, outsz, o, "host", e->host);
@@ -304,6 +318,7 @@ struct cg_eventlog {
 	pthread_cond_t cond;
 	bool stopping;
 	atomic_uint_fast64_t written;
+	uint64_t dropped_seen; /* logger thread only */
 };
 
 struct tee_sink {
@@ -354,6 +369,34 @@ struct cg_event_sink *cg_tee_sink_open(struct cg_event_sink *next,
 	return &t->base;
 }
 
+/* Events the rings dropped since the last round become an event
+ * themselves: the operator must see that the log has a hole. */
+static void note_drops(struct cg_eventlog *log)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i <= log->n; i++) {
+		struct cg_event_ring *r = i < log->n ? log->rings[i] : log->own;
+		if (r)
+			total += cg_event_ring_dropped(r);
+	}
+	if (total == log->dropped_seen)
+		return;
+	struct cg_event e;
+	memset(&e, 0, sizeof(e));
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	e.time_ms = (uint64_t)ts.tv_sec * 1000u +
+		    (uint64_t)ts.tv_nsec / 1000000u;
+	e.type = CG_EV_DROPPED;
+	snprintf(e.detail, sizeof(e.detail),
+		 "%llu event(s) lost: the log could not keep up",
+		 (unsigned long long)(total - log->dropped_seen));
+	log->dropped_seen = total;
+	if (log->sink->write(log->sink, &e) == 0)
+		atomic_fetch_add_explicit(&log->written, 1,
+					  memory_order_relaxed);
+}
+
 static bool drain(struct cg_eventlog *log)
 {
 	struct cg_event e;
@@ -388,6 +431,7 @@ static void *logger_main(void *arg)
 		pthread_mutex_unlock(&log->lock);
 		while (drain(log))
 			;
+		note_drops(log);
 		log->sink->flush(log->sink);
 		pthread_mutex_lock(&log->lock);
 	}

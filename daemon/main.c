@@ -29,6 +29,7 @@
 #include "cafeguard/fsutil.h"
 #include "cafeguard/fwrules.h"
 #include "cafeguard/state.h"
+#include "cafeguard/store.h"
 #include "main_internal.h"
 
 /* ---- worker threads ---- */
@@ -119,17 +120,30 @@ static void usage(FILE *out)
 		CAFEGUARD_SYSCONFDIR);
 }
 
-static void post(struct cg_eventlog *log, enum cg_event_type t,
-		 const char *detail)
+
+/* The operator's store in front of the other sinks: it takes the
+ * allowed-traffic counts, which go no further. */
+static struct cg_event_sink *open_store(const struct cg_config *cfg,
+					struct cg_event_sink *next,
+					struct cg_error *err)
 {
-	if (!log)
-		return;
-	struct cg_event e;
-	memset(&e, 0, sizeof(e));
-	e.time_ms = wall_ms();
-	e.type = (uint8_t)t;
-	snprintf(e.detail, sizeof(e.detail), "%s", detail);
-	cg_eventlog_post(log, &e);
+	struct cg_store_opts so = {.path = cfg->db_file,
+				   .retention_days = cfg->retention_days,
+				   .max_mb = cfg->max_db_mb,
+				   .allowed_hosts = cfg->log_allowed_hosts};
+	if (cg_mkdir_parent(cfg->db_file, 0755) < 0)
+		logmsg("%s: %s", cfg->db_file, strerror(errno));
+	struct cg_store *st = cg_store_open(&so, err);
+	struct cg_event_sink *sink = st ? cg_store_sink_open(st, next) : NULL;
+	if (!sink) {
+		if (st) {
+			cg_store_close(st);
+			cg_error_set(err, "out of memory");
+		}
+		if (next)
+			next->close(next);
+	}
+	return sink;
 }
 
 static void note_event(void *ctx, const struct cg_event *e)
@@ -187,7 +201,7 @@ static int start_workers(struct daemon *dm, int lan_ifindex,
 			return -1;
 		/* Events feed the operator's file and the portal's status
 		 * page. */
-		if (cfg->events_file || cfg->portal) {
+		if (cfg->events_file || cfg->portal || cfg->db_file) {
 			c->ring = cg_event_ring_new(EVENT_RING);
 			if (!c->ring)
 				return cg_error_set(err, "out of memory");
@@ -202,6 +216,7 @@ static int start_workers(struct daemon *dm, int lan_ifindex,
 			.buffers = cfg->buffers,
 			.meter_interval_ms = cfg->meter_interval_s * 1000u,
 			.fail_open = cfg->fail_open,
+			.count_allowed = cfg->db_file != NULL,
 			.clock = &dm->sh.clock,
 		};
 		c->w = cg_worker_new(&wo, c->cls, c->inj, c->ring, err);
@@ -416,10 +431,13 @@ int main(int argc, char **argv)
 		goto fail;
 	if (start_portal(&dm, &err) < 0)
 		goto fail;
-	if (dm.cfg.events_file || dm.portal) {
+	if (dm.cfg.events_file || dm.portal || dm.cfg.db_file) {
 		struct cg_event_sink *sink = NULL;
 		if (dm.cfg.events_file &&
 		    !(sink = cg_jsonl_sink_open(dm.cfg.events_file, &err)))
+			goto fail;
+		if (dm.cfg.db_file &&
+		    !(sink = open_store(&dm.cfg, sink, &err)))
 			goto fail;
 		/* The status page shows a seat its own recent blocks. */
 		if (dm.portal &&

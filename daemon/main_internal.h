@@ -71,6 +71,9 @@ struct daemon {
 uint64_t mono_ms(void);
 uint64_t wall_ms(void);
 void logmsg(const char *fmt, ...) CG_PRINTF(1, 2);
+/* An event of the daemon's own (start, stop, reload) from the main
+ * thread; log may be NULL. */
+void post(struct cg_eventlog *log, enum cg_event_type t, const char *detail);
 
 /* ---- main_runtime.c ---- */
 

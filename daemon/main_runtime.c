@@ -36,6 +36,19 @@ void logmsg(const char *fmt, ...)
 	va_end(ap);
 }
 
+void post(struct cg_eventlog *log, enum cg_event_type t,
+		 const char *detail)
+{
+	if (!log)
+		return;
+	struct cg_event e;
+	memset(&e, 0, sizeof(e));
+	e.time_ms = wall_ms();
+	e.type = (uint8_t)t;
+	snprintf(e.detail, sizeof(e.detail), "%s", detail);
+	cg_eventlog_post(log, &e);
+}
+
 /* ---- rules, state, reload ---- */
 
 /* also: where else the messages go (the caller of a reload), or NULL. */
@@ -148,6 +161,9 @@ int reload(struct daemon *dm, FILE *out)
 	}
 	if (!nrt || !nrt->state) {
 		logmsg("reload failed: the running rules stay in force");
+		post(dm->log, CG_EV_RELOAD,
+		     "failed: the new rules do not load; the running rules "
+		     "stay in force");
 		if (out)
 			fprintf(out, "error: the new rules do not load; the "
 				     "running rules stay in force\n");
@@ -178,6 +194,11 @@ int reload(struct daemon *dm, FILE *out)
 	cg_config_free(&ncfg);
 	double ms = (double)mono_ms() - t0;
 	logmsg("reloaded in %.0f ms", ms);
+	char detail[96];
+	snprintf(detail, sizeof(detail), "ok: %zu profile(s), %zu seat(s), %zu "
+					 "entries, %.0f ms",
+		 nr->nprofiles, nr->nseats, cg_rules_entries(nr), ms);
+	post(dm->log, CG_EV_RELOAD, detail);
 	if (out)
 		fprintf(out, "reloaded: %zu profile(s), %zu seat(s), %zu "
 			     "entries, in %.0f ms\n",

@@ -141,6 +141,8 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 	e.client_port = f->key.port[f->client];
 	e.server_port = f->key.port[!f->client];
 	e.worker = w->o.id;
+	memcpy(e.mac, f->mac, 6);
+	e.has_mac = f->has_mac;
 	if (host)
 		snprintf(e.host, sizeof(e.host), "%s", host);
 	app_label(w, f, e.app, sizeof(e.app));
@@ -181,6 +183,39 @@ void cg_w_emit_block_event(struct cg_worker *w, const struct cg_flow *f,
 	default:
 		break;
 	}
+	if (!cg_event_ring_push(w->ring, &e))
+		w->st.events_dropped++;
+}
+
+/* An allowed connection, for the store's counts per seat, hour and
+ * category (DNS lookups are not traffic of their own). */
+static void emit_allow_event(struct cg_worker *w, const struct cg_flow *f,
+			     const char *host)
+{
+	if (!w->ring || !w->o.count_allowed || f->kind == CG_KIND_DNS ||
+	    f->kind == CG_KIND_DNS_TCP)
+		return;
+	struct cg_event e;
+	memset(&e, 0, sizeof(e));
+	e.time_ms = (uint64_t)w->now_s * 1000u + w->wall_ms % 1000u;
+	e.type = CG_EV_ALLOW;
+	e.family = f->key.family;
+	e.proto = f->key.proto;
+	memcpy(e.client, f->key.addr[f->client], 16);
+	memcpy(e.server, f->key.addr[!f->client], 16);
+	e.client_port = f->key.port[f->client];
+	e.server_port = f->key.port[!f->client];
+	e.worker = w->o.id;
+	memcpy(e.mac, f->mac, 6);
+	e.has_mac = f->has_mac;
+	if (host)
+		snprintf(e.host, sizeof(e.host), "%s", host);
+	app_label(w, f, e.app, sizeof(e.app));
+	const char *seat = seat_name(w, f), *prof = profile_name(w, f);
+	snprintf(e.seat, sizeof(e.seat), "%s", seat ? seat : "");
+	snprintf(e.profile, sizeof(e.profile), "%s", prof ? prof : "");
+	snprintf(e.category, sizeof(e.category), "%s",
+		 cg_classifier_category_name(w->cls, f->category));
 	if (!cg_event_ring_push(w->ring, &e))
 		w->st.events_dropped++;
 }
@@ -389,6 +424,8 @@ enum cg_action cg_w_allow_flow(struct cg_worker *w, struct cg_flow *f,
 		if (!keep)
 			cg_w_slot_put(w, f);
 		w->st.watched += first;
+		if (first)
+			emit_allow_event(w, f, host);
 		cg_w_emit_report(w, f, d, first ? CG_MARK_WATCH : CG_PASS,
 				 CG_ACT_NONE, host);
 		return first ? CG_MARK_WATCH : CG_PASS;
@@ -400,12 +437,14 @@ enum cg_action cg_w_allow_flow(struct cg_worker *w, struct cg_flow *f,
 		 * state) to be charged and judged again, and cut when the
 		 * budget is used up or a window blocks it. */
 		f->stage = CG_STAGE_METER;
+		emit_allow_event(w, f, host);
 		cg_w_flow_release_resources(w, f);
 		w->st.metered++;
 		cg_w_emit_report(w, f, d, CG_MARK_METER, CG_ACT_NONE, host);
 		return CG_MARK_METER;
 	}
 	w->st.allowed++;
+	emit_allow_event(w, f, host);
 	cg_w_emit_report(w, f, d, CG_MARK_ALLOW, CG_ACT_NONE, host);
 	cg_w_flow_release_resources(w, f);
 	cg_flow_remove(w->flows, f);

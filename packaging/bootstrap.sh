@@ -18,12 +18,12 @@ fi
 # Build: compiler, CMake and the libraries the daemon links.
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libnetfilter-queue-dev libmnl-dev libndpi-dev libconfig-dev libpcap-dev
-  libssl-dev libcmocka-dev libmicrohttpd-dev"
+  libssl-dev libcmocka-dev libmicrohttpd-dev libsqlite3-dev"
 # Run: what the daemon calls on the box.
 RUN_PKGS="iptables iproute2 conntrack kmod"
 # Test: the simulated café's servers and clients.
 TEST_PKGS="nginx-light dnsmasq-base curl bind9-dnsutils openssl socat
-  xz-utils procps psmisc python3 chromium fonts-noto-core fonts-thai-tlwg"
+  xz-utils procps psmisc python3 sqlite3 chromium fonts-noto-core fonts-thai-tlwg"
 
 deps() {
 	missing=""

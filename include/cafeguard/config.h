@@ -243,6 +243,21 @@ struct cg_config {
 
 	/* safesearch: the engines' safe targets */
 	struct cg_config_engine engines[CG_ENGINE__COUNT];
+
+	/* log: the operator's store and where else events go */
+	char *db_file;            /* SQLite (WAL); NULL: no store */
+	uint32_t retention_days;  /* rows older than this are pruned */
+	uint32_t max_db_mb;       /* and the oldest beyond this size */
+	bool log_allowed_hosts;   /* allowed traffic by name, not only
+				     counted per seat, hour and category */
+	struct cg_config_addr syslog_addr; /* family 0: no syslog */
+	uint16_t syslog_port;
+	bool syslog_tcp;          /* RFC 6587 octet counting; else UDP */
+	uint8_t syslog_facility;  /* 0..23 (RFC 5424 6.2.1) */
+
+	/* admin: the dashboard on the portal */
+	char *admin_password_file; /* the hash `cafeguardctl passwd` writes;
+				      NULL: no dashboard */
 };
 
 /* "google", "youtube", "bing", "duckduckgo". */

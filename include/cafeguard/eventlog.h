@@ -23,6 +23,12 @@ enum cg_event_type {
 	CG_EV_BLOCK = 0,
 	CG_EV_START,
 	CG_EV_STOP,
+	CG_EV_ALLOW,   /* an allowed connection, for the store's counts
+			  (only produced when a store counts them; never
+			  logged by name unless configured) */
+	CG_EV_RELOAD,  /* detail: "ok ..." or "failed: ..." */
+	CG_EV_DROPPED, /* events lost to full rings; detail says how many */
+	CG_EV_CAPTIVE, /* a seat accepted the splash page */
 };
 
 enum cg_event_action {
@@ -45,6 +51,8 @@ struct cg_event {
 	uint8_t family;      /* 4 or 6, 0 if no addresses */
 	uint8_t proto;
 	uint8_t client[16], server[16];
+	uint8_t mac[6];      /* the client's, when has_mac */
+	bool has_mac;
 	uint16_t client_port, server_port;
 	uint16_t worker;
 	char host[CG_NAME_BUF];

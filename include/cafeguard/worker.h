@@ -73,6 +73,8 @@ struct cg_worker_opts {
 	uint32_t meter_interval_ms; /* heartbeat period of metered flows */
 	bool fail_open;          /* verdict for packets that cannot be read */
 	bool replay;             /* report every decision (cafeguardctl) */
+	bool count_allowed;      /* an event per allowed connection, for the
+				    store's traffic counts */
 	const struct cg_clock *clock; /* shared; NULL: the wall clock */
 };
 

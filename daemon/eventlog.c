@@ -319,6 +319,7 @@ struct cg_eventlog {
 	bool stopping;
 	atomic_uint_fast64_t written;
 	uint64_t dropped_seen; /* logger thread only */
+	pthread_mutex_t post_lock;
 };
 
 struct tee_sink {
@@ -461,6 +462,7 @@ struct cg_eventlog *cg_eventlog_start(struct cg_event_ring **rings, size_t n,
 		cg_error_set(err, "event log: out of memory");
 		return NULL;
 	}
+	pthread_mutex_init(&log->post_lock, NULL);
 	memcpy(log->rings, rings, n * sizeof(*rings));
 	log->n = n;
 	log->sink = sink;
@@ -487,7 +489,12 @@ struct cg_eventlog *cg_eventlog_start(struct cg_event_ring **rings, size_t n,
 
 bool cg_eventlog_post(struct cg_eventlog *log, const struct cg_event *e)
 {
-	return cg_event_ring_push(log->own, e);
+	/* Main and the portal's threads post: the ring has one producer
+	 * at a time.  Rare events, so a lock costs nothing here. */
+	pthread_mutex_lock(&log->post_lock);
+	bool ok = cg_event_ring_push(log->own, e);
+	pthread_mutex_unlock(&log->post_lock);
+	return ok;
 }
 
 void cg_eventlog_stop(struct cg_eventlog *log)

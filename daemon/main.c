@@ -450,6 +450,8 @@ int main(int argc, char **argv)
 			sink->close(sink);
 			goto fail;
 		}
+		if (dm.portal)
+			cg_portal_set_eventlog(dm.portal, dm.log);
 	}
 	cfd = cg_ctl_listen(dm.cfg.control, &err);
 	if (cfd < 0)
@@ -535,6 +537,10 @@ stop:
 	if (atomic_load(&dm.sh.rt)->state)
 		save_state(&dm);
 	post(dm.log, CG_EV_STOP, rc ? "stopped after an error" : "stopped");
+	/* The portal posts to the log, the log's tee calls the portal:
+	 * the portal stops posting first. */
+	if (dm.portal)
+		cg_portal_set_eventlog(dm.portal, NULL);
 	cg_eventlog_stop(dm.log);
 	cg_portal_stop(dm.portal);
 	for (size_t i = 0; i < dm.n; i++) {

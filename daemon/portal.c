@@ -587,6 +587,15 @@ int cg_portal_reload(struct cg_portal *p, const struct cg_config *cfg,
 	return rc;
 }
 
+void cg_portal_set_eventlog(struct cg_portal *p, struct cg_eventlog *log)
+{
+	/* Routes run under the lock: once this returns, none is still
+	 * posting to the old log. */
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->log, log);
+	pthread_mutex_unlock(&p->lock);
+}
+
 void cg_portal_note_event(struct cg_portal *p, const struct cg_event *e)
 {
 	cg_pt_events_note(&p->events, e);

@@ -206,6 +206,7 @@ struct cg_portal {
 
 	struct cg_pt_events events;
 	struct cg_pt_rate rate;
+	_Atomic(struct cg_eventlog *) log; /* acceptances go there */
 
 	_Atomic uint64_t requests, pages, accepted, refused_rate, refused_bad;
 };

@@ -285,6 +285,35 @@ static unsigned accept_refusal(struct cg_pt_ctx *x)
 	return 0;
 }
 
+/* The operator's log: which seat accepted, when, until when. */
+static void note_acceptance(const struct cg_pt_ctx *x,
+			    const struct cg_pt_client *cl, int64_t until)
+{
+	struct cg_eventlog *log = atomic_load(&x->p->log);
+	if (!log)
+		return;
+	struct cg_event e;
+	memset(&e, 0, sizeof(e));
+	e.time_ms = (uint64_t)x->now * 1000u;
+	e.type = CG_EV_CAPTIVE;
+	e.family = cl->family;
+	e.proto = 6;
+	memcpy(e.client, cl->addr, 16);
+	e.has_mac = cl->has_mac;
+	memcpy(e.mac, cl->mac, 6);
+	if (x->seat)
+		snprintf(e.seat, sizeof(e.seat), "%s", x->seat);
+	char u[32];
+	time_t t = (time_t)until;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(u, sizeof(u), "%Y-%m-%d %H:%M", &tm);
+	snprintf(e.detail, sizeof(e.detail), "accepted the house rules, open "
+					     "until %s",
+		 u);
+	cg_eventlog_post(log, &e);
+}
+
 static void route_accept(struct cg_pt_ctx *x)
 {
 	const struct cg_pt_client *cl = &x->r->cl;
@@ -311,6 +340,7 @@ static void route_accept(struct cg_pt_ctx *x)
 		}
 	}
 	atomic_fetch_add(&x->p->accepted, 1);
+	note_acceptance(x, cl, until);
 	char next[CG_PT_NEXT_MAX + 1];
 	answer_redirect(x, MHD_HTTP_SEE_OTHER,
 			next_of(x->r->body, x->r->body_len, next) ? next : "/");

@@ -117,8 +117,8 @@ struct cg_eventlog *cg_eventlog_start(struct cg_event_ring **rings, size_t n,
 				      unsigned interval_ms,
 				      struct cg_error *err);
 
-/* Queues an event from the thread that owns the log (main), e.g. start
- * and stop; same no-wait semantics. */
+/* Queues an event of the daemon's own (start, stop, reload, a captive
+ * acceptance) from any thread but the workers; same no-wait semantics. */
 bool cg_eventlog_post(struct cg_eventlog *log, const struct cg_event *e);
 
 /* Drains everything, flushes, closes the sink, joins the thread. */

@@ -78,6 +78,11 @@ struct cg_portal *cg_portal_start(const struct cg_portal_opts *o,
 int cg_portal_reload(struct cg_portal *p, const struct cg_config *cfg,
 		     const struct cg_rules *rules, struct cg_diag *d);
 
+/* Where the portal reports acceptances (the event log starts after the
+ * portal); NULL: nowhere.  Returns once no request is posting to the
+ * log set before, so the log may then be stopped. */
+void cg_portal_set_eventlog(struct cg_portal *p, struct cg_eventlog *log);
+
 /* A block event (from the logger thread), kept for the status page:
  * when, client, seat, host, reason, category; never the list entry or
  * file.  Other event types are ignored.  Safe from any thread. */

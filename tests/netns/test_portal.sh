@@ -25,6 +25,7 @@ cg_daemon_conf "$CONF" - <<EOF
 categories = ( { name = "adult"; title = "adult sites"; lists = [ "$LIST" ]; } );
 profiles = ( { name = "kids"; block = { categories = [ "adult" ]; }; safesearch = true; } );
 events = { file = "$CG_TMP/events.jsonl"; };
+log = { database = "$CG_TMP/varlib/events.db"; };
 portal = {
   address = "$CG_GW4"; address6 = "$CG_GW6";
   name = "Lan House Teste"; www = "$TOP/conf/www";
@@ -157,6 +158,8 @@ cg_expect_eq "after all that the portal still serves" 200 \
 	"$(cg_curl seat1 "$PORTAL/" -o /dev/null -w '%{http_code}')"
 
 # ---- the operator's view
+# The workers copy their counters for `status` once a second.
+sleep 1.2
 st=$("$CAFEGUARDCTL" status -c "$CONF")
 cg_expect_match "cafeguardctl status counts the acceptance" \
 	"portal http://$CG_GW4: [0-9]+ requests, [0-9]+ pages, 1 acceptances" "$st"
@@ -167,6 +170,9 @@ ev=$(cat "$CG_TMP/events.jsonl")
 cg_expect_match "a sinkhole answer is an event" '"host":"blocked.test".*"action":"sinkhole"' "$ev"
 cg_expect_match "a redirect is an event" '"host":"www.blocked.test".*"action":"redirect"' "$ev"
 cg_expect_match "an ICMP unreachable is an event" '"host":"play.google.com".*"action":"unreachable"' "$ev"
+
+cg_expect_match "the acceptance is in the operator's log" \
+	' captive .*accepted the house rules, open until ' "$("$CAFEGUARDCTL" log -c "$CONF")"
 
 # ---- the acceptance survives a restart
 cg_expect_ok "the daemon stops cleanly" cg_daemon_stop

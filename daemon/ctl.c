@@ -745,6 +745,8 @@ static const struct command commands[] = {
 	{"log", cg_ctl_log,
 	 "[-c CONF] [--day YYYY-MM-DD] [--seat NAME] [--follow] [--json|--csv]",
 	 "the day's events from the event store"},
+	{"report", cg_ctl_report, "[-c CONF] [--day YYYY-MM-DD] [--html FILE]",
+	 "a day in numbers: blocks by seat, hour, category, top sites, ..."},
 	{"version", cmd_version, "", "print the version"},
 	{"help", cmd_help, "", "this list"},
 };

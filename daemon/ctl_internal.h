@@ -10,5 +10,7 @@
 
 /* ctl_log.c */
 int cg_ctl_log(int argc, char **argv);
+/* ctl_report.c */
+int cg_ctl_report(int argc, char **argv);
 
 #endif

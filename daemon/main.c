@@ -30,6 +30,7 @@
 #include "cafeguard/fwrules.h"
 #include "cafeguard/state.h"
 #include "cafeguard/store.h"
+#include "cafeguard/syslog.h"
 #include "main_internal.h"
 
 /* ---- worker threads ---- */
@@ -201,7 +202,8 @@ static int start_workers(struct daemon *dm, int lan_ifindex,
 			return -1;
 		/* Events feed the operator's file and the portal's status
 		 * page. */
-		if (cfg->events_file || cfg->portal || cfg->db_file) {
+		if (cfg->events_file || cfg->portal || cfg->db_file ||
+		    cfg->syslog_addr.family) {
 			c->ring = cg_event_ring_new(EVENT_RING);
 			if (!c->ring)
 				return cg_error_set(err, "out of memory");
@@ -431,11 +433,21 @@ int main(int argc, char **argv)
 		goto fail;
 	if (start_portal(&dm, &err) < 0)
 		goto fail;
-	if (dm.cfg.events_file || dm.portal || dm.cfg.db_file) {
+	if (dm.cfg.events_file || dm.portal || dm.cfg.db_file ||
+	    dm.cfg.syslog_addr.family) {
 		struct cg_event_sink *sink = NULL;
 		if (dm.cfg.events_file &&
 		    !(sink = cg_jsonl_sink_open(dm.cfg.events_file, &err)))
 			goto fail;
+		if (dm.cfg.syslog_addr.family) {
+			struct cg_syslog_opts so = {
+				.addr = dm.cfg.syslog_addr,
+				.port = dm.cfg.syslog_port,
+				.tcp = dm.cfg.syslog_tcp,
+				.facility = dm.cfg.syslog_facility};
+			if (!(sink = cg_syslog_sink_open(&so, sink, &err)))
+				goto fail;
+		}
 		if (dm.cfg.db_file &&
 		    !(sink = open_store(&dm.cfg, sink, &err)))
 			goto fail;

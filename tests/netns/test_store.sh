@@ -22,8 +22,10 @@ categories = ( { name = "adult"; lists = [ "$LIST" ]; } );
 profiles = ( { name = "kids"; block = { categories = [ "adult" ]; }; } );
 seats = ( { name = "seat-1"; mac = "$CG_SEAT1_MAC"; profile = "kids"; } );
 default_profile = "kids";
-log = { database = "$DB"; retention_days = 30; };
+log = { database = "$DB"; retention_days = 30;
+        syslog = { server = "$CG_PEER4"; port = 5514; transport = "udp"; facility = "local0"; }; };
 EOF
+cg_peer_udp 5514 sink # the café chain's collector
 cg_daemon_start "$CONF"
 ctl() { "$CAFEGUARDCTL" "$1" -c "$CONF" "${@:2}"; }
 
@@ -51,6 +53,13 @@ cg_expect_eq "the counts name the seat" 1 \
 	"$(sqlite3 "$DB" "SELECT sum(flows) FROM traffic WHERE seat = 'seat-1'")"
 cg_expect_eq "no allowed name is a row" 0 \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM events WHERE host = 'allowed.test'")"
+
+syslog=$(cat "$(cg_peer_data udp 5514)")
+cg_expect_match "syslog: a block arrives as RFC 5424 notice (local0) with its JSON" \
+	'<133>1 [0-9T:.-]+Z [^ ]+ cafeguardd [0-9]+ block - \{"time":"[^"]*","event":"block".*"host":"blocked.test"' "$syslog"
+cg_expect_match "syslog: the start arrives as info" '<134>1 [^ ]+ [^ ]+ cafeguardd [0-9]+ start - ' "$syslog"
+if grep -q '"event":"allow"' <<<"$syslog"; then cg_fail "syslog: allowed traffic was sent by name"; fi
+cg_pass "syslog: allowed traffic is not sent"
 
 # ---- kill -9 under a stream of blocks
 load=$CG_TMP/load.out

@@ -747,6 +747,8 @@ static const struct command commands[] = {
 	 "the day's events from the event store"},
 	{"report", cg_ctl_report, "[-c CONF] [--day YYYY-MM-DD] [--html FILE]",
 	 "a day in numbers: blocks by seat, hour, category, top sites, ..."},
+	{"passwd", cg_ctl_passwd, "[-c CONF] [--stdin]",
+	 "set the admin dashboard's password (hash file, mode 0600)"},
 	{"version", cmd_version, "", "print the version"},
 	{"help", cmd_help, "", "this list"},
 };

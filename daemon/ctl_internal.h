@@ -12,5 +12,7 @@
 int cg_ctl_log(int argc, char **argv);
 /* ctl_report.c */
 int cg_ctl_report(int argc, char **argv);
+/* ctl_passwd.c */
+int cg_ctl_passwd(int argc, char **argv);
 
 #endif

@@ -80,6 +80,8 @@ int cg_ctl_parse(const char *line, size_t len, struct cg_ctl_request *req,
 		req->cmd = CG_CTL_RELOAD;
 	} else if (!strcmp(w[0], "status") && n == 1) {
 		req->cmd = CG_CTL_STATUS;
+	} else if (!strcmp(w[0], "metrics") && n == 1) {
+		req->cmd = CG_CTL_METRICS;
 	} else if (!strcmp(w[0], "seats") && n == 1) {
 		req->cmd = CG_CTL_SEATS;
 	} else if (!strcmp(w[0], "seat") && n == 3 &&
@@ -106,8 +108,9 @@ int cg_ctl_parse(const char *line, size_t len, struct cg_ctl_request *req,
 		req->utc = (int64_t)v;
 	} else {
 		snprintf(err, errsz,
-			 "unknown request (reload, status, seats, seat NAME "
-			 "PROFILE SECONDS, seat NAME clear, clock SECONDS)");
+			 "unknown request (reload, status, metrics, seats, "
+			 "seat NAME PROFILE SECONDS, seat NAME clear, clock "
+			 "SECONDS)");
 		return -1;
 	}
 	return 0;
@@ -126,6 +129,9 @@ size_t cg_ctl_format(const struct cg_ctl_request *req, char *out,
 		break;
 	case CG_CTL_SEATS:
 		n = snprintf(out, outsz, "seats\n");
+		break;
+	case CG_CTL_METRICS:
+		n = snprintf(out, outsz, "metrics\n");
 		break;
 	case CG_CTL_SEAT_SET:
 		n = snprintf(out, outsz, "seat %s %s %" PRIu32 "\n", req->seat,

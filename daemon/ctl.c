@@ -462,6 +462,11 @@ static int cmd_status(int argc, char **argv)
 	return simple_control(argc, argv, CG_CTL_STATUS);
 }
 
+static int cmd_metrics(int argc, char **argv)
+{
+	return simple_control(argc, argv, CG_CTL_METRICS);
+}
+
 static int cmd_seats(int argc, char **argv)
 {
 	return simple_control(argc, argv, CG_CTL_SEATS);
@@ -733,6 +738,8 @@ static const struct command commands[] = {
 	{"seats", cmd_seats, "[-c CONF]",
 	 "seats, their profiles, sessions and budgets used today"},
 	{"status", cmd_status, "[-c CONF]", "what the running daemon is doing"},
+	{"metrics", cmd_metrics, "[-c CONF]",
+	 "the running daemon's counters, Prometheus text format"},
 	{"clock", cmd_clock, "[-c CONF] \"YYYY-MM-DD HH:MM\"",
 	 "set the test clock of a daemon run with --fake-time"},
 	{"replay", cmd_replay,

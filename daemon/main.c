@@ -63,6 +63,16 @@ static void on_tick(void *arg)
 	memcpy(v, cg_worker_stats(c->w), sizeof(v));
 	for (size_t i = 0; i < STATS_WORDS; i++)
 		atomic_store_explicit(&c->snap[i], v[i], memory_order_relaxed);
+	struct cg_nfq_stats q;
+	cg_nfq_stats(c->q, &q);
+	const uint64_t qv[6] = {q.packets,	  q.batches,
+				q.enobufs,	  q.recv_errors,
+				q.verdict_errors, q.bad_messages};
+	for (size_t i = 0; i < 6; i++)
+		atomic_store_explicit(&c->qsnap[i], qv[i],
+				      memory_order_relaxed);
+	atomic_store_explicit(&c->flows_snap, cg_worker_flows(c->w),
+			      memory_order_relaxed);
 }
 
 static void on_report(void *arg, const struct cg_report *r)
@@ -145,6 +155,41 @@ static struct cg_event_sink *open_store(const struct cg_config *cfg,
 			next->close(next);
 	}
 	return sink;
+}
+
+static void count_name(struct named_count *t, size_t *n, size_t cap,
+		       const char *name)
+{
+	size_t i;
+	for (i = 0; i < *n; i++)
+		if (!strcmp(t[i].name, name))
+			break;
+	if (i == *n) {
+		/* The last row takes every name the table has no room for. */
+		if (*n < cap - 1) {
+			(*n)++;
+			snprintf(t[i].name, sizeof(t[i].name), "%s", name);
+		} else {
+			i = cap - 1;
+			if (*n < cap) {
+				*n = cap;
+				snprintf(t[i].name, sizeof(t[i].name), "other");
+			}
+		}
+	}
+	t[i].n++;
+}
+
+static void count_event(void *ctx, const struct cg_event *e)
+{
+	struct block_counts *c = ctx;
+	if (e->type != CG_EV_BLOCK)
+		return;
+	pthread_mutex_lock(&c->lock);
+	count_name(c->cat, &c->ncat, COUNT_NAMES,
+		   e->category[0] ? e->category : "-");
+	count_name(c->reason, &c->nreason, 16, e->reason[0] ? e->reason : "-");
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void note_event(void *ctx, const struct cg_event *e)
@@ -383,6 +428,7 @@ int main(int argc, char **argv)
 	dm.wc = calloc(dm.n, sizeof(*dm.wc));
 	struct cg_event_ring **rings = calloc(dm.n, sizeof(*rings));
 	pthread_mutex_init(&dm.sh.log_lock, NULL);
+	pthread_mutex_init(&dm.counts.lock, NULL);
 	atomic_init(&dm.sh.stop, false);
 	if (!rt || !dm.wc || !rings) {
 		logmsg("out of memory");
@@ -447,10 +493,15 @@ int main(int argc, char **argv)
 				.facility = dm.cfg.syslog_facility};
 			if (!(sink = cg_syslog_sink_open(&so, sink, &err)))
 				goto fail;
+			dm.syslog = sink;
 		}
 		if (dm.cfg.db_file &&
 		    !(sink = open_store(&dm.cfg, sink, &err)))
 			goto fail;
+		if (!(sink = cg_tee_sink_open(sink, count_event, &dm.counts))) {
+			cg_error_set(&err, "out of memory");
+			goto fail;
+		}
 		/* The status page shows a seat its own recent blocks. */
 		if (dm.portal &&
 		    !(sink = cg_tee_sink_open(sink, note_event, dm.portal))) {

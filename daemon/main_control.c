@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cafeguard/control.h"
+#include "cafeguard/metrics.h"
 #include "cafeguard/state.h"
 #include "main_internal.h"
 
@@ -144,6 +145,104 @@ static void ctl_seat(struct daemon *dm, const struct cg_ctl_request *q,
 	fprintf(out, "ok\n");
 }
 
+/* What a collector scrapes: the workers' and queues' counters (as of
+ * their last tick), blocks by category and reason, lists, the log, the
+ * portal and syslog. */
+static void ctl_metrics(struct daemon *dm, FILE *out)
+{
+	const struct cg_runtime *rt = atomic_load(&dm->sh.rt);
+	const struct cg_rules *r = rt->rules;
+	struct cg_metrics_worker *w = calloc(dm->n, sizeof(*w));
+	struct cg_metrics_queue *q = calloc(dm->n, sizeof(*q));
+	struct cg_metrics_count *lists = calloc(r->ncats + 1, sizeof(*lists));
+	struct cg_metrics_count cats[COUNT_NAMES], reasons[16];
+	if (!w || !q || !lists) {
+		fprintf(out, "error: out of memory\n");
+		goto out;
+	}
+	uint64_t dropped = 0;
+	for (size_t i = 0; i < dm->n; i++) {
+		const struct worker_ctx *c = &dm->wc[i];
+		uint64_t v[STATS_WORDS];
+		for (size_t k = 0; k < STATS_WORDS; k++)
+			v[k] = atomic_load_explicit(&c->snap[k],
+						    memory_order_relaxed);
+		memcpy(&w[i].st, v, sizeof(w[i].st));
+		w[i].flows = atomic_load_explicit(&c->flows_snap,
+						  memory_order_relaxed);
+		uint64_t qv[6];
+		for (size_t k = 0; k < 6; k++)
+			qv[k] = atomic_load_explicit(&c->qsnap[k],
+						     memory_order_relaxed);
+		q[i].queue = (uint16_t)(dm->cfg.queue_first + i);
+		q[i].st = (struct cg_nfq_stats){qv[0], qv[1], qv[2],
+						qv[3], qv[4], qv[5]};
+		q[i].has_kernel = cg_nfq_kernel_drops(q[i].queue,
+						      &q[i].queue_dropped,
+						      &q[i].user_dropped) == 0;
+		if (c->ring)
+			dropped += cg_event_ring_dropped(c->ring);
+	}
+	size_t nl = 0;
+	for (size_t i = 0; i < r->ncats; i++) {
+		const struct cg_category *c = &r->cats[i];
+		if (c->is_inline)
+			continue;
+		uint64_t n = 0;
+		for (int k = 0; k < CG_DIGEST__COUNT; k++)
+			n += c->info.entries[k];
+		lists[nl++] = (struct cg_metrics_count){c->name, n};
+	}
+	pthread_mutex_lock(&dm->counts.lock);
+	size_t nc = dm->counts.ncat, nr = dm->counts.nreason;
+	for (size_t i = 0; i < nc; i++)
+		cats[i] = (struct cg_metrics_count){dm->counts.cat[i].name,
+						    dm->counts.cat[i].n};
+	for (size_t i = 0; i < nr; i++)
+		reasons[i] = (struct cg_metrics_count){
+			dm->counts.reason[i].name, dm->counts.reason[i].n};
+	struct cg_metrics_input in = {
+		.uptime_seconds = (uint64_t)(time(NULL) - dm->started),
+		.workers = w,
+		.nworkers = dm->n,
+		.queues = q,
+		.nqueues = dm->n,
+		/* Running, the daemon inspects: "fail-open" is the kernel's
+		 * doing while it is away (the report measures that). */
+		.fail_open = false,
+		.blocks_by_category = cats,
+		.nblocks_by_category = nc,
+		.blocks_by_reason = reasons,
+		.nblocks_by_reason = nr,
+		.list_entries = lists,
+		.nlist_entries = nl,
+		.events_written = dm->log ? cg_eventlog_written(dm->log) : 0,
+		.events_dropped = dropped,
+		.has_portal = dm->portal != NULL,
+		.has_syslog = dm->syslog != NULL,
+		.rules_generation = rt->generation,
+		.reloads_ok = dm->reloads_ok,
+		.reloads_failed = dm->reloads_failed,
+	};
+	if (dm->portal)
+		cg_portal_stats(dm->portal, &in.portal);
+	if (dm->syslog)
+		cg_syslog_stats(dm->syslog, &in.syslog);
+	size_t len;
+	char *text = cg_metrics_render_alloc(&in, &len);
+	/* The names point into the table: rendered under its lock. */
+	pthread_mutex_unlock(&dm->counts.lock);
+	if (text)
+		fwrite(text, 1, len, out);
+	else
+		fprintf(out, "error: out of memory\n");
+	free(text);
+out:
+	free(w);
+	free(q);
+	free(lists);
+}
+
 void handle_control(struct daemon *dm, int lfd)
 {
 	struct cg_ctl_request q;
@@ -162,6 +261,10 @@ void handle_control(struct daemon *dm, int lfd)
 		break;
 	case CG_CTL_STATUS:
 		ctl_status(dm, out);
+		fprintf(out, "ok\n");
+		break;
+	case CG_CTL_METRICS:
+		ctl_metrics(dm, out);
 		fprintf(out, "ok\n");
 		break;
 	case CG_CTL_SEATS:

@@ -49,10 +49,27 @@ struct worker_ctx {
 	bool started;
 	atomic_uint_fast64_t quiescent; /* bumped between batches */
 	uint64_t next_tick_ms;
-	/* The worker's counters, copied once a second for `status`. */
+	/* The worker's counters, copied once a second for `status` and
+	 * metrics, with its queue's and its open flows. */
 	_Atomic uint64_t snap[STATS_WORDS];
+	_Atomic uint64_t qsnap[6];
+	_Atomic uint32_t flows_snap;
 	int failed;
 	struct cg_error err;
+};
+
+/* Blocks by category and by reason, counted as the logger writes them
+ * (its thread), read for metrics (main); names past the table's end are
+ * counted as "other". */
+#define COUNT_NAMES 64
+struct named_count {
+	char name[48];
+	uint64_t n;
+};
+struct block_counts {
+	pthread_mutex_t lock;
+	struct named_count cat[COUNT_NAMES], reason[16];
+	size_t ncat, nreason;
 };
 
 struct daemon {
@@ -66,6 +83,11 @@ struct daemon {
 	struct cg_portal *portal;
 	char *state_path;
 	time_t started;
+	/* For metrics: the syslog sink (owned by the log), reload results
+	 * (main thread), blocks counted by the logger thread. */
+	struct cg_event_sink *syslog;
+	uint64_t reloads_ok, reloads_failed;
+	struct block_counts counts;
 };
 
 uint64_t mono_ms(void);

@@ -164,6 +164,7 @@ int reload(struct daemon *dm, FILE *out)
 		post(dm->log, CG_EV_RELOAD,
 		     "failed: the new rules do not load; the running rules "
 		     "stay in force");
+		dm->reloads_failed++;
 		if (out)
 			fprintf(out, "error: the new rules do not load; the "
 				     "running rules stay in force\n");
@@ -199,6 +200,7 @@ int reload(struct daemon *dm, FILE *out)
 					 "entries, %.0f ms",
 		 nr->nprofiles, nr->nseats, cg_rules_entries(nr), ms);
 	post(dm->log, CG_EV_RELOAD, detail);
+	dm->reloads_ok++;
 	if (out)
 		fprintf(out, "reloaded: %zu profile(s), %zu seat(s), %zu "
 			     "entries, in %.0f ms\n",

@@ -33,6 +33,7 @@ enum cg_ctl_cmd {
 	CG_CTL_SEAT_SET,
 	CG_CTL_SEAT_CLEAR,
 	CG_CTL_CLOCK,
+	CG_CTL_METRICS,
 };
 
 struct cg_ctl_request {

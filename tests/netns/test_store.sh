@@ -61,6 +61,19 @@ cg_expect_match "syslog: the start arrives as info" '<134>1 [^ ]+ [^ ]+ cafeguar
 if grep -q '"event":"allow"' <<<"$syslog"; then cg_fail "syslog: allowed traffic was sent by name"; fi
 cg_pass "syslog: allowed traffic is not sent"
 
+# ---- metrics for the chain's Prometheus (node_exporter's textfile collector)
+sleep 1.2 # the workers copy their counters once a second
+m=$(ctl metrics)
+cg_expect_match "metrics: blocks by category" '^cafeguard_blocks_by_category_total\{category="adult"\} [1-9]' "$m"
+cg_expect_match "metrics: packets per worker" '^cafeguard_worker_packets_total\{worker="0"\} [1-9]' "$m"
+cg_expect_match "metrics: list sizes" '^cafeguard_list_entries\{category="adult"\} 1$' "$m"
+cg_expect_match "metrics: the reload counted" '^cafeguard_rules_reloads_total\{result="ok"\} 1$' "$m"
+cg_expect_match "metrics: syslog sent" '^cafeguard_syslog_sent_total [1-9]' "$m"
+if grep -vE '^(# (HELP|TYPE) cafeguard_[a-z_]+ .+|cafeguard_[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+(\.[0-9]+)?)$' <<<"$m" | grep -q .; then
+	cg_fail "metrics: a line is not Prometheus text: $(grep -vE '^(# |cafeguard_)' <<<"$m" | head -n 2)"
+fi
+cg_pass "metrics: every line is Prometheus text"
+
 # ---- kill -9 under a stream of blocks
 load=$CG_TMP/load.out
 cg_in seat1 "$TOP/tests/netns/tools/dns_load.py" "$CG_DNS4" blocked.test 500 4 >"$load" &

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cafeguard/chart.h"
 #include "cafeguard/config.h"
 #include "cafeguard/store.h"
 #include "ctl_internal.h"
@@ -32,6 +33,7 @@ struct report {
 	FILE *html;
 	long blocks[24];
 	long total_blocks;
+	struct cg_chart chart; /* blocks[] by category */
 };
 
 static sqlite3_stmt *prep(struct report *r, const char *sql)
@@ -120,11 +122,16 @@ static int local_hour(int64_t ms)
 
 static void per_hour(struct report *r)
 {
-	sqlite3_stmt *q = prep(r, "SELECT time_ms FROM events WHERE day = ?1 "
-				  "AND type = 'block'");
+	sqlite3_stmt *q = prep(r, "SELECT time_ms, coalesce(category, "
+				  "reason) FROM events WHERE day = ?1 AND "
+				  "type = 'block'");
+	cg_chart_init(&r->chart);
 	while (q && sqlite3_step(q) == SQLITE_ROW) {
-		r->blocks[local_hour(sqlite3_column_int64(q, 0))]++;
+		int h = local_hour(sqlite3_column_int64(q, 0));
+		r->blocks[h]++;
 		r->total_blocks++;
+		cg_chart_add(&r->chart, (const char *)sqlite3_column_text(q, 1),
+			     h, 1);
 	}
 	sqlite3_finalize(q);
 	printf("\nblocks per hour\n");
@@ -133,37 +140,20 @@ static void per_hour(struct report *r)
 			printf("  %02d:00  %6ld\n", h, r->blocks[h]);
 }
 
-/* Bars of blocks per hour; the numbers are also in the table beside it
- * for screen readers. */
+/* Bars of blocks per hour by category (chart.h, as the dashboard
+ * draws them); the numbers are also in the tables below for screen
+ * readers. */
 static void svg_chart(struct report *r)
 {
-	long max = 1;
-	for (int h = 0; h < 24; h++)
-		if (r->blocks[h] > max)
-			max = r->blocks[h];
-	FILE *f = r->html;
-	fprintf(f, "<figure><svg viewBox=\"0 0 500 220\" role=\"img\" "
-		   "aria-labelledby=\"chart-title\"><title id=\"chart-title\">"
-		   "Blocks per hour, %ld in all</title>\n",
-		r->total_blocks);
-	fprintf(f, "<line x1=\"30\" y1=\"190\" x2=\"490\" y2=\"190\" "
-		   "stroke=\"#333\"/>\n");
-	for (int h = 0; h < 24; h++) {
-		double hgt = 170.0 * (double)r->blocks[h] / (double)max;
-		double x = 32 + h * 19.0;
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"15\" "
-			   "height=\"%.1f\" fill=\"#0b5394\"><title>%02d:00 "
-			   "%ld</title></rect>\n",
-			x, 190 - hgt, hgt, h, r->blocks[h]);
-		if (h % 3 == 0)
-			fprintf(f, "<text x=\"%.1f\" y=\"206\" "
-				   "font-size=\"10\">%02d</text>\n",
-				x, h);
-	}
-	fprintf(f, "<text x=\"2\" y=\"24\" font-size=\"10\">%ld</text>"
-		   "</svg><figcaption>Blocks per hour (local time)"
-		   "</figcaption></figure>\n",
-		max);
+	char title[64];
+	snprintf(title, sizeof(title), "Blocks per hour, %ld in all",
+		 r->total_blocks);
+	cg_chart_fold(&r->chart, CG_CHART_KEEP);
+	fputs("<figure>", r->html);
+	cg_chart_svg(r->html, &r->chart, title, "chart");
+	fputs("<figcaption>Blocks per hour (local time), by category"
+	      "</figcaption></figure>\n",
+	      r->html);
 }
 
 /*

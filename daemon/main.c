@@ -211,8 +211,20 @@ static int start_portal(struct daemon *dm, struct cg_error *err)
 		logmsg("%s", lerr.msg);
 	struct cg_runtime *rt = atomic_load(&dm->sh.rt);
 	rt->captive = dm->captive;
-	struct cg_portal_opts o = {
-		.cfg = &dm->cfg, .lan = dm->cfg.lan, .clock = &dm->sh.clock};
+	/* A bad password file turns the dashboard off, not the gateway. */
+	if (dm->cfg.admin_password_file) {
+		struct cg_error aerr = {{0}};
+		dm->auth = cg_auth_new(dm->cfg.admin_password_file, &aerr);
+		if (!dm->auth)
+			logmsg("admin dashboard off: %s", aerr.msg);
+		else if (!cg_auth_has_password(dm->auth))
+			logmsg("admin dashboard: no password yet (cafeguardctl "
+			       "passwd, then reload)");
+	}
+	struct cg_portal_opts o = {.cfg = &dm->cfg,
+				   .lan = dm->cfg.lan,
+				   .clock = &dm->sh.clock,
+				   .auth = dm->auth};
 	struct cg_diag d = {0};
 	dm->portal = cg_portal_start(&o, dm->captive, rt->rules, &d, err);
 	cg_diag_print(&d, stderr);
@@ -606,6 +618,7 @@ stop:
 		cg_portal_set_eventlog(dm.portal, NULL);
 	cg_eventlog_stop(dm.log);
 	cg_portal_stop(dm.portal);
+	cg_auth_free(dm.auth);
 	for (size_t i = 0; i < dm.n; i++) {
 		cg_nfq_close(dm.wc[i].q);
 		cg_worker_free(dm.wc[i].w);

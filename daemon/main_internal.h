@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "cafeguard/auth.h"
 #include "cafeguard/captive.h"
 #include "cafeguard/classify.h"
 #include "cafeguard/clock.h"
@@ -81,6 +82,7 @@ struct daemon {
 	struct cg_eventlog *log;
 	struct cg_captive *captive; /* NULL: no portal */
 	struct cg_portal *portal;
+	struct cg_auth *auth; /* the dashboard's logins; NULL: none */
 	char *state_path;
 	time_t started;
 	/* For metrics: the syslog sink (owned by the log), reload results

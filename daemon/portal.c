@@ -152,6 +152,8 @@ static enum MHD_Result send_answer(struct MHD_Connection *c,
 		header(rs, MHD_HTTP_HEADER_LOCATION, a->location);
 	if (a->allow)
 		header(rs, MHD_HTTP_HEADER_ALLOW, a->allow);
+	if (a->cookie[0])
+		header(rs, MHD_HTTP_HEADER_SET_COOKIE, a->cookie);
 	if (a->retry_after) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", a->retry_after);
@@ -255,6 +257,11 @@ static enum MHD_Result answer(struct cg_pt_listener *l,
 	    .url = url,
 	    .method = method,
 	};
+	/* The dashboard's login runs scrypt and its page reads the store:
+	 * both before the lock, so the seats' pages never wait on them. */
+	if (!retry_after && r->uri && cg_pt_is_admin(url) &&
+	    cg_pt_for_self(p, c) && (x.admin = malloc(sizeof(*x.admin))))
+		cg_pt_admin_begin(&x, x.admin);
 	pthread_mutex_lock(&p->lock);
 	ctx_fill(&x);
 	if (retry_after) {
@@ -264,6 +271,7 @@ static enum MHD_Result answer(struct cg_pt_listener *l,
 		cg_pt_route(&x);
 	}
 	pthread_mutex_unlock(&p->lock);
+	cg_pt_admin_free(x.admin);
 	return send_answer(c, &x.a);
 }
 
@@ -322,7 +330,7 @@ static enum MHD_Result first_call(struct cg_pt_listener *l,
 		return answer(l, c, url, method, r, wait);
 	}
 	client_mac(p, &r->cl);
-	r->accepting = cg_pt_is_accept(l, c, url, method) && !body_too_big(c);
+	r->accepting = cg_pt_reads_body(l, c, url, method) && !body_too_big(c);
 	/* An answer queued before the request is whole makes
 	 * libmicrohttpd close the connection after it: right for a body
 	 * nobody reads (and a form too big); anything else is answered on
@@ -446,6 +454,21 @@ static int listen_on(struct cg_portal *p, const struct cg_config_addr *a,
 	return 0;
 }
 
+static void portal_free(struct cg_portal *p)
+{
+	for (size_t i = 0; i < p->nlis; i++)
+		MHD_stop_daemon(p->lis[i].mhd);
+	if (p->www)
+		cg_www_free(p->www);
+	site_free(&p->site);
+	free(p->db_file);
+	cg_pt_rate_destroy(&p->rate);
+	cg_pt_events_destroy(&p->events);
+	pthread_mutex_destroy(&p->lock);
+	explicit_bzero(p->secret, sizeof(p->secret));
+	free(p);
+}
+
 static struct cg_portal *portal_new(const struct cg_portal_opts *o,
 				    struct cg_captive *cap,
 				    const struct cg_rules *rules,
@@ -468,21 +491,14 @@ static struct cg_portal *portal_new(const struct cg_portal_opts *o,
 	p->clock = o->clock;
 	p->cap = cap;
 	p->rules = rules;
+	p->auth = o->auth;
+	p->loaded_s = cg_clock_now(p->clock, wall_ms());
+	if (cfg->db_file && !(p->db_file = strdup(cfg->db_file))) {
+		cg_error_set(err, "portal: out of memory");
+		portal_free(p);
+		return NULL;
+	}
 	return p;
-}
-
-static void portal_free(struct cg_portal *p)
-{
-	for (size_t i = 0; i < p->nlis; i++)
-		MHD_stop_daemon(p->lis[i].mhd);
-	if (p->www)
-		cg_www_free(p->www);
-	site_free(&p->site);
-	cg_pt_rate_destroy(&p->rate);
-	cg_pt_events_destroy(&p->events);
-	pthread_mutex_destroy(&p->lock);
-	explicit_bzero(p->secret, sizeof(p->secret));
-	free(p);
 }
 
 /* The accept token's key: fresh each start, so tokens die with the
@@ -566,8 +582,17 @@ int cg_portal_reload(struct cg_portal *p, const struct cg_config *cfg,
 			    "kept)");
 		rc = -1;
 	}
+	/* `cafeguardctl passwd` asks for a reload to take effect. */
+	struct cg_error aerr = {{0}};
+	if (p->auth && cg_auth_reload(p->auth, &aerr) < 0) {
+		cg_diag_add(d, CG_SEV_WARNING, cfg->path, 0,
+			    "admin: %s (the dashboard keeps its password)",
+			    aerr.msg);
+	}
 	pthread_mutex_lock(&p->lock);
 	p->rules = rules;
+	p->generation++;
+	p->loaded_s = cg_clock_now(p->clock, wall_ms());
 	if (www) {
 		struct cg_www *old = p->www;
 		p->www = www;

@@ -8,6 +8,9 @@
  *   portal_state.c   the noted block events and the request-rate table
  *   portal_http.c    Host, query and form parsing, next URLs, tokens
  *   portal_neigh.c   a client's MAC from the kernel's neighbour table
+ *   portal_admin.c   the owner's dashboard: who may, login, forms, store
+ *   portal_admin_page.c  the dashboard's pages (HTML, the SVG chart)
+ *   portal_admin_store.c today's events and counts from the store
  */
 #ifndef CAFEGUARD_PORTAL_INTERNAL_H
 #define CAFEGUARD_PORTAL_INTERNAL_H
@@ -18,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cafeguard/auth.h"
+#include "cafeguard/chart.h"
 #include "cafeguard/name.h"
 #include "cafeguard/portal.h"
 
@@ -208,6 +213,15 @@ struct cg_portal {
 	struct cg_pt_rate rate;
 	_Atomic(struct cg_eventlog *) log; /* acceptances go there */
 
+	/* The dashboard: auth is the daemon's (NULL: no dashboard);
+	 * db_file is a copy (NULL: no store).  generation counts rule
+	 * sets (0 the first, as the daemon counts them); it and loaded_s
+	 * change under lock. */
+	struct cg_auth *auth;
+	char *db_file;
+	uint64_t generation;
+	int64_t loaded_s;
+
 	_Atomic uint64_t requests, pages, accepted, refused_rate, refused_bad;
 };
 
@@ -243,6 +257,7 @@ struct cg_pt_answer {
 	char location[2048];
 	bool form_leaves; /* the page's form ends on another site */
 	const char *allow;
+	char cookie[160]; /* Set-Cookie; "" for none */
 	uint32_t retry_after;
 	bool cacheable;
 };
@@ -265,16 +280,97 @@ struct cg_pt_ctx {
 	const char *lang;
 	bool captive; /* splash on and not accepted */
 	char time[CG_PT_TIME_BUF];
+	struct cg_pt_admin *admin; /* an /admin request's first half */
 	struct cg_pt_answer a;
 };
 
 /* Routes a request (p->lock held) into x->a. */
 void cg_pt_route(struct cg_pt_ctx *x);
-/* True for a POST to /accept on the portal's own host (its body is
- * read before it is answered). */
-bool cg_pt_is_accept(const struct cg_pt_listener *l, struct MHD_Connection *c,
-		     const char *url, const char *method);
+/* True if the request's Host names the portal itself (else the request
+ * is for a sinkholed site). */
+bool cg_pt_for_self(const struct cg_portal *p, struct MHD_Connection *c);
+/* True for a POST to /accept or to the dashboard on the portal's own
+ * host (its body is read before it is answered). */
+bool cg_pt_reads_body(const struct cg_pt_listener *l, struct MHD_Connection *c,
+		      const char *url, const char *method);
 /* The error page for status into x->a. */
 void cg_pt_answer_error(struct cg_pt_ctx *x, unsigned status);
+
+/* ---- the owner's dashboard (portal_admin.c, portal_admin_page.c) ---- */
+
+#define CG_PT_ADMIN_ROWS  50  /* today's newest events shown */
+#define CG_PT_ADMIN_SEATS 128 /* seats whose blocks today are counted */
+#define CG_PT_ADMIN_ERR	  192
+
+/* A row of today's events, as the dashboard shows it. */
+struct cg_pt_admin_row {
+	int64_t time_ms;
+	char type[16], action[16], seat[41], client[46];
+	char host[CG_NAME_BUF], app[48], reason[16], rule[96];
+	char category[48], detail[96];
+};
+
+/* What the store says about today, read before the lock. */
+struct cg_pt_admin_day {
+	char day[11];		   /* local "YYYY-MM-DD" */
+	char error[CG_PT_ADMIN_ERR]; /* "" when the store was read */
+	struct cg_pt_admin_row rows[CG_PT_ADMIN_ROWS];
+	size_t nrows;
+	struct cg_chart chart; /* blocks per hour by category, folded */
+	long others;	       /* clients that are no seat, seen today */
+	struct {
+		char name[41];
+		long blocks;
+	} seats[CG_PT_ADMIN_SEATS];
+	size_t nseats;
+	char last_reload[96];	 /* the newest reload event's detail */
+	int64_t last_reload_ms;
+};
+
+enum cg_pt_admin_view {
+	CG_PT_ADMIN_MESSAGE,   /* title and text, with status */
+	CG_PT_ADMIN_LOGIN,     /* the login form (text: why again) */
+	CG_PT_ADMIN_DASHBOARD, /* the dashboard */
+	CG_PT_ADMIN_REDIRECT,  /* 303 to location */
+	CG_PT_ADMIN_CSS,       /* the dashboard's style sheet */
+};
+
+/* An /admin request: decided before the portal's lock (the login's
+ * scrypt and the store's reads must not hold it), shown under it. */
+struct cg_pt_admin {
+	enum cg_pt_admin_view view;
+	unsigned status;
+	const char *title, *text; /* constant strings */
+	const char *location;	  /* constant */
+	char token[CG_AUTH_TOKEN_BUF]; /* login form's, or the session's */
+	int64_t retry_after;	       /* seconds; 0: none */
+	bool reload_noted;	       /* "?note=reload" */
+	struct cg_pt_admin_day *day;   /* the dashboard's; owned */
+};
+
+/* True for the dashboard's URLs: "/admin" and "/admin/..." */
+bool cg_pt_is_admin(const char *url);
+/* The first half of an /admin request, with no lock held: who may, the
+ * session, the login, the forms, the store.  Needs x's p, c, r, url and
+ * method; may set x->a.cookie.  ad is zeroed here. */
+void cg_pt_admin_begin(struct cg_pt_ctx *x, struct cg_pt_admin *ad);
+/* The second half, under the lock: the page of x->admin into x->a
+ * (x->admin NULL: 503, there was no memory for it). */
+void cg_pt_admin_route(struct cg_pt_ctx *x);
+/* Frees ad and what it owns.  NULL is a no-op. */
+void cg_pt_admin_free(struct cg_pt_admin *ad);
+
+/* Today (the local day of now_s, the policy's clock) from the store at
+ * db_file (NULL: none), read-only, into d (zeroed here); d->error says
+ * why it could not be read.  No lock: a connection of its own. */
+void cg_pt_admin_read_day(const char *db_file, int64_t now_s,
+			  struct cg_pt_admin_day *d);
+
+/* The page of ad (a message, the login form or the dashboard) as HTML,
+ * malloc'ed, its length in *len; NULL without memory.  Under the lock. */
+char *cg_pt_admin_page(const struct cg_pt_ctx *x, const struct cg_pt_admin *ad,
+		       size_t *len);
+/* The dashboard's style sheet (constant). */
+extern const char cg_pt_admin_css[];
 
 #endif

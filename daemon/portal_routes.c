@@ -461,13 +461,18 @@ static bool host_is_self(const struct cg_portal *p, const char *host)
 	       cg_pt_host_is_self(&p->self, host, strlen(host));
 }
 
-bool cg_pt_is_accept(const struct cg_pt_listener *l, struct MHD_Connection *c,
-		     const char *url, const char *method)
+bool cg_pt_for_self(const struct cg_portal *p, struct MHD_Connection *c)
 {
-	return is(method, MHD_HTTP_METHOD_POST) && is(url, "/accept") &&
-	       host_is_self(l->p,
-			    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							MHD_HTTP_HEADER_HOST));
+	return host_is_self(p, MHD_lookup_connection_value(
+				   c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST));
+}
+
+bool cg_pt_reads_body(const struct cg_pt_listener *l, struct MHD_Connection *c,
+		      const char *url, const char *method)
+{
+	return is(method, MHD_HTTP_METHOD_POST) &&
+	       (is(url, "/accept") || cg_pt_is_admin(url)) &&
+	       cg_pt_for_self(l->p, c);
 }
 
 static void method_not_allowed(struct cg_pt_ctx *x, const char *allow)
@@ -485,6 +490,10 @@ void cg_pt_route(struct cg_pt_ctx *x)
 	}
 	if (!x->r->uri) {
 		cg_pt_answer_error(x, MHD_HTTP_URI_TOO_LONG);
+		return;
+	}
+	if (cg_pt_is_admin(x->url)) {
+		cg_pt_admin_route(x);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {

@@ -30,6 +30,23 @@
  *   GET /style.css ... the site's static files
  * A "lang=" query parameter naming a loaded language overrides
  * Accept-Language.
+ *
+ * The owner's dashboard, on the portal's own host, only for a client on
+ * the LAN side (a neighbour on the LAN interface), the box itself or
+ * loopback; anyone else gets 403.  Every POST needs its form's token
+ * (403 without) and is refused from another Origin or Referer:
+ *   GET /admin         today's events, the seats, blocks per hour by
+ *                      category (SVG), the rule set and its reload
+ *                      button; 303 to /admin/login without a session
+ *   GET /admin/login   the login form
+ *   POST /admin/login  password, token: 303 to /admin with the session
+ *                      cookie; 403 wrong password; 429 locked (with
+ *                      Retry-After); 503 no password set, or busy
+ *   POST /admin/logout token: ends the session
+ *   POST /admin/reload token: raises SIGHUP in this process (the daemon
+ *                      reloads as on `kill -HUP`); 303 to /admin
+ *   GET /admin/admin.css
+ * Logins, sessions, tokens and lockout are auth.h's.
  */
 #ifndef CAFEGUARD_PORTAL_H
 #define CAFEGUARD_PORTAL_H
@@ -37,6 +54,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cafeguard/auth.h"
 #include "cafeguard/captive.h"
 #include "cafeguard/clock.h"
 #include "cafeguard/config.h"
@@ -54,14 +72,18 @@ struct cg_portal_opts {
 	const char *lan;	      /* interface whose neighbour table
 					 names a client's MAC ("" = any) */
 	const struct cg_clock *clock; /* the policy's clock (shared) */
+	struct cg_auth *auth;	      /* the dashboard's logins (the
+					 caller's, outliving the portal);
+					 NULL: no dashboard */
 };
 
 /*
  * Loads the pages (cfg->www_dir), binds cfg's portal address(es) and
  * port (0: one the kernel picks, for tests; cg_portal_port tells it) and
- * starts serving, one thread per address.  cap, rules and o->clock must
- * outlive the portal (rules until cg_portal_reload replaces them); cfg
- * may be freed once this returns.  Returns NULL with err (and every
+ * starts serving, one thread per address.  cap, rules, o->clock and
+ * o->auth must outlive the portal (rules until cg_portal_reload replaces
+ * them); cfg may be freed once this returns (the dashboard reads the
+ * store cfg->db_file names, read-only, per page).  Returns NULL with err (and every
  * problem of the pages in d) on failure.
  */
 struct cg_portal *cg_portal_start(const struct cg_portal_opts *o,
@@ -73,7 +95,10 @@ struct cg_portal *cg_portal_start(const struct cg_portal_opts *o,
  * After a reload: the new rules, and the pages reloaded from cfg (a
  * failed load keeps the old pages and returns -1 with the problems in
  * d).  Returns once no request uses the old rules, so the caller may
- * free them.  Addresses and limits change only with a restart.
+ * free them.  Addresses and limits change only with a restart.  Also
+ * rereads the dashboard's password file (cg_auth_reload: a problem is a
+ * warning in d, the old password stays) and counts the rule set's
+ * generation, which the dashboard shows.
  */
 int cg_portal_reload(struct cg_portal *p, const struct cg_config *cfg,
 		     const struct cg_rules *rules, struct cg_diag *d);

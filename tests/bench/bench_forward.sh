@@ -83,7 +83,10 @@ wait $apid || true
 # its schedule and budget keep allowed connections metered).  A weekday
 # afternoon on the test clock, so the night window never blocks the run.
 rules=$(realpath --relative-to="$CG_TMP" "$top/rules/default.conf")
-cg_daemon_conf "$CG_TMP/cafeguard.conf" "@include \"$rules\""
+# With the operator's store, as a café runs it: every allowed connection
+# is counted (an event per connection through the logger).
+cg_daemon_conf "$CG_TMP/cafeguard.conf" "@include \"$rules\"" \
+	"log = { database = \"$CG_TMP/varlib/events.db\"; };"
 cg_daemon_start "$CG_TMP/cafeguard.conf" --fake-time "2026-11-23 15:00"
 results+=("$(run cafeguardd)")
 cg_daemon_stop || true

@@ -3,14 +3,11 @@
  * send, packet by packet, and what the gateway answers (recorded instead
  * of sent).
  */
-#include "rules_testutil.h"
+#include "worker_testutil.h"
 
 #include "cafeguard/hostinfo_dns.h"
-#include "cafeguard/worker.h"
 #include "testpkt.h"
 
-/* 2026-11-23, a Monday, 15:00 UTC (the tests run in UTC). */
-#define MON_1500 INT64_C(1795446000)
 
 /* blocked.test is on line 7 of the list, xn--mnich-kva.com on line 8:
  * events must name them. */
@@ -49,63 +46,16 @@ static const char *const conf =
 
 static const uint8_t mac_a[6] = {0x52, 0x54, 0, 0, 0, 0x0a};
 
-struct fixture {
-	struct test_rules *t;
-	struct cg_clock clock;
-	struct cg_runtime rt;
-	struct cg_classifier *cls;
-	struct cg_injector *inj;
-	struct cg_event_ring *ring;
-	struct cg_worker *w;
-	const uint8_t *mac; /* the sender's, for the next packets */
-	bool heartbeat;
-	uint64_t now;
-	uint8_t buf[4096];
-};
 
 static int setup(void **state)
 {
-	setenv("TZ", "UTC", 1);
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct cg_error err;
-	fx->t = tr_build(lists, conf);
-	fx->rt.rules = fx->t->r;
-	fx->rt.state = cg_state_new(fx->t->r);
-	fx->clock.fake = true;
-	atomic_init(&fx->clock.shift_s, MON_1500 - 1);
-	fx->cls = cg_classifier_new(64, &err);
-	assert_non_null(fx->cls);
-	fx->inj = cg_injector_open_recorder(16);
-	fx->ring = cg_event_ring_new(64);
-	struct cg_worker_opts o = {
-		.id = 0,
-		.max_flows = 64,
-		.idle_timeout_ms = 60000,
-		.max_packets = 16,
-		.dpi_flows = 64,
-		.buffers = 8,
-		.meter_interval_ms = 60000,
-		.fail_open = true,
-		.clock = &fx->clock,
-	};
-	fx->w = cg_worker_new(&o, fx->cls, fx->inj, fx->ring, &err);
-	assert_non_null(fx->w);
-	fx->now = 1000;
-	*state = fx;
+	*state = wf_new(lists, conf);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-	cg_worker_free(fx->w);
-	cg_event_ring_free(fx->ring);
-	cg_injector_close(fx->inj);
-	cg_state_free(fx->rt.state);
-	tr_free(fx->t);
-	cg_classifier_free(fx->cls);
-	free(fx);
-	return 0;
+	return wf_teardown(state);
 }
 
 /* Moves the policy clock (not the packet clock) to local time t. */
@@ -116,12 +66,7 @@ static void set_clock(struct fixture *fx, int64_t t)
 
 static enum cg_action run(struct fixture *fx, size_t len, int from_lan)
 {
-	fx->now += 10;
-	struct cg_pkt_meta meta = {.from_lan = from_lan,
-				   .mac = from_lan ? fx->mac : NULL,
-				   .heartbeat = fx->heartbeat};
-	return cg_worker_packet(fx->w, &fx->rt, fx->buf, len, len, &meta,
-				fx->now, fx->now);
+	return wf_run(fx, len, from_lan);
 }
 
 static enum cg_action dns(struct fixture *fx, const struct tp_ep *c,

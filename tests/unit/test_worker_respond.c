@@ -4,14 +4,11 @@
  * redirect to the block page, ICMP unreachable for QUIC, and a captive
  * client's refusals and redirect to the splash page.
  */
-#include "rules_testutil.h"
+#include "worker_testutil.h"
 
-#include "cafeguard/captive.h"
 #include "cafeguard/hostinfo_dns.h"
-#include "cafeguard/worker.h"
 #include "testpkt.h"
 
-#define MON_1500 INT64_C(1795446000)
 
 static const char *const lists[] = {"test.list", "blocked.test\n", NULL};
 
@@ -46,49 +43,10 @@ static const char *const conf_nxdomain =
 static const char *const conf_splash =
 	CONF_HEAD "portal = { address = \"10.77.1.1\"; port = 8080; };\n";
 
-struct fixture {
-	struct test_rules *t;
-	struct cg_clock clock;
-	struct cg_runtime rt;
-	struct cg_classifier *cls;
-	struct cg_injector *inj;
-	struct cg_event_ring *ring;
-	struct cg_captive *cap;
-	struct cg_worker *w;
-	uint64_t now;
-	uint8_t buf[4096];
-};
 
 static int setup_with(void **state, const char *conf)
 {
-	setenv("TZ", "UTC", 1);
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct cg_error err;
-	fx->t = tr_build(lists, conf);
-	fx->rt.rules = fx->t->r;
-	fx->rt.state = cg_state_new(fx->t->r);
-	fx->cap = cg_captive_open(NULL, 64, &err);
-	fx->rt.captive = fx->cap;
-	fx->clock.fake = true;
-	atomic_init(&fx->clock.shift_s, MON_1500 - 1);
-	fx->cls = cg_classifier_new(64, &err);
-	assert_non_null(fx->cls);
-	fx->inj = cg_injector_open_recorder(16);
-	fx->ring = cg_event_ring_new(64);
-	struct cg_worker_opts o = {
-		.max_flows = 64,
-		.idle_timeout_ms = 60000,
-		.max_packets = 16,
-		.dpi_flows = 64,
-		.buffers = 8,
-		.meter_interval_ms = 60000,
-		.fail_open = true,
-		.clock = &fx->clock,
-	};
-	fx->w = cg_worker_new(&o, fx->cls, fx->inj, fx->ring, &err);
-	assert_non_null(fx->w);
-	fx->now = 1000;
-	*state = fx;
+	*state = wf_new(lists, conf);
 	return 0;
 }
 
@@ -107,24 +65,12 @@ static int setup_splash(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
-	cg_worker_free(fx->w);
-	cg_event_ring_free(fx->ring);
-	cg_injector_close(fx->inj);
-	cg_captive_free(fx->cap);
-	cg_state_free(fx->rt.state);
-	tr_free(fx->t);
-	cg_classifier_free(fx->cls);
-	free(fx);
-	return 0;
+	return wf_teardown(state);
 }
 
 static enum cg_action run(struct fixture *fx, size_t len, int from_lan)
 {
-	fx->now += 10;
-	struct cg_pkt_meta meta = {.from_lan = from_lan};
-	return cg_worker_packet(fx->w, &fx->rt, fx->buf, len, len, &meta,
-				fx->now, fx->now);
+	return wf_run(fx, len, from_lan);
 }
 
 /* The last recorded packet, decoded. */

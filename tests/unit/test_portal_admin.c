@@ -33,6 +33,7 @@
 #include "cafeguard/chart.h"
 #include "cafeguard/portal.h"
 #include "cafeguard/store.h"
+#include "http_testutil.h"
 
 #define PASSWORD "correct horse battery"
 
@@ -279,73 +280,12 @@ static void world_free(struct world *w)
 
 /* ---- talking to it ---- */
 
-struct resp {
-	int status;
-	char head[4096];
-	char *body;
-};
 
-static char *slurp(int fd)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	assert_non_null(buf);
-	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int pr = poll(&pfd, 1, 10000);
-		if (pr < 0 && errno == EINTR)
-			continue; /* the SIGHUP a reload raises */
-		if (pr <= 0)
-			break;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-			assert_non_null(buf);
-		}
-		ssize_t k = recv(fd, buf + n, cap - n, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 static void exchange(const struct world *w, const char *from, const char *req,
 		     struct resp *r)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in src = {.sin_family = AF_INET};
-	inet_pton(AF_INET, from, &src.sin_addr);
-	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
-	struct sockaddr_in dst = {.sin_family = AF_INET,
-				  .sin_port = htons(w->port)};
-	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
-	for (size_t len = strlen(req); len;) {
-		ssize_t k = send(fd, req, len, MSG_NOSIGNAL);
-		if (k <= 0)
-			break;
-		req += k;
-		len -= (size_t)k;
-	}
-	shutdown(fd, SHUT_WR);
-	char *all = slurp(fd);
-	close(fd);
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	sscanf(all, "HTTP/1.%*c %d", &r->status);
-	char *end = strstr(all, "\r\n\r\n");
-	size_t hlen = end ? (size_t)(end - all) : strlen(all);
-	snprintf(r->head, sizeof(r->head), "%.*s", (int)hlen, all);
-	r->body = all;
-	if (end)
-		memmove(all, end + 4, strlen(end + 4) + 1);
-	else
-		all[0] = '\0';
+	ht_exchange(w->port, from, req, strlen(req), r);
 }
 
 static void get(const struct world *w, const char *from, const char *path,
@@ -375,30 +315,7 @@ static void post(const struct world *w, const char *from, const char *path,
 	exchange(w, from, req, r);
 }
 
-static void done(struct resp *r)
-{
-	free(r->body);
-	r->body = NULL;
-}
 
-static const char *hdr(const struct resp *r, const char *name, char *out,
-		       size_t outsz)
-{
-	size_t n = strlen(name);
-	for (const char *l = strstr(r->head, "\r\n"); l;
-	     l = strstr(l, "\r\n")) {
-		l += 2;
-		if (!strncasecmp(l, name, n) && l[n] == ':') {
-			const char *v = l + n + 1;
-			while (*v == ' ')
-				v++;
-			snprintf(out, outsz, "%.*s", (int)strcspn(v, "\r\n"),
-				 v);
-			return out;
-		}
-	}
-	return NULL;
-}
 
 static void want(const struct resp *r, int status, const char *text)
 {
